@@ -6,8 +6,7 @@
 import { ShoalError } from '../core/errors.js';
 
 export type Requirement =
-  | { key: string; op: 'In' | 'NotIn'; values: readonly string[] }
-  | { key: string; op: 'Exists' | 'DoesNotExist' };
+  { key: string; op: 'In' | 'NotIn'; values: readonly string[] } | { key: string; op: 'Exists' | 'DoesNotExist' };
 
 export interface LabelSelector {
   requirements: readonly Requirement[];
