@@ -1,0 +1,14 @@
+/** `npm run bench [suite...]`: runs the benchmarks and prints Markdown for docs/benchmarks.md. */
+import { benchApi } from './api.js';
+
+const suites: Record<string, () => Promise<string>> = { api: benchApi };
+const wanted = process.argv.slice(2);
+const names = wanted.length > 0 ? wanted : Object.keys(suites);
+for (const name of names) {
+  const suite = suites[name];
+  if (!suite) {
+    process.stderr.write(`unknown bench suite "${name}"; known: ${Object.keys(suites).join(', ')}\n`);
+    process.exit(2);
+  }
+  process.stdout.write((await suite()) + '\n');
+}

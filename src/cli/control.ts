@@ -1,0 +1,72 @@
+/** `shoal control`: runs the control plane until SIGTERM/SIGINT, then drains and exits 0. */
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { ControlPlane } from '../control/control-plane.js';
+import { writeClientConfig, clientConfigPath } from '../control/auth.js';
+import { errorMessage } from '../core/errors.js';
+import { createLogger } from '../core/logger.js';
+import { parseLogFormat, parsePort } from './flags.js';
+
+interface ControlFlags {
+  dataDir: string;
+  store: string;
+  host: string;
+  httpPort: number;
+  xdsPort: number;
+  xdsTlsPort: number;
+  dnsPort: number;
+  meshConfig?: string;
+  cluster: string;
+  logFormat: 'json' | 'text';
+}
+
+export function registerControl(program: Command): void {
+  program
+    .command('control')
+    .description('run the control plane: registry, config store, xDS server, CA, DNS, HTTP API')
+    .option('--data-dir <dir>', 'where the embedded store, tokens and certificates live', '.shoal')
+    .option('--store <store>', 'sqlite, or etcd://host:port[,host:port...]', 'sqlite')
+    .option('--host <address>', 'address the servers bind', '127.0.0.1')
+    .option('--http-port <n>', 'HTTP API, /metrics, /healthz, dashboard', parsePort, 15014)
+    .option('--xds-port <n>', 'xDS over plaintext gRPC', parsePort, 15010)
+    .option('--xds-tls-port <n>', 'xDS and certificate signing over TLS', parsePort, 15012)
+    .option('--dns-port <n>', 'DNS over UDP and TCP', parsePort, 15053)
+    .option('--mesh-config <file>', "mesh-wide settings in Istio's MeshConfig format")
+    .option('--cluster <name>', 'this cluster\'s name', 'Kubernetes')
+    .option('--log-format <format>', 'json or text', parseLogFormat, 'json')
+    .action(async (flags: ControlFlags) => {
+      const logger = createLogger({ format: flags.logFormat, name: 'shoal-control' });
+      const dataDir = resolve(flags.dataDir);
+      const cp = new ControlPlane({ dataDir, store: flags.store, host: flags.host, httpPort: flags.httpPort, logger });
+      let addresses;
+      try {
+        addresses = await cp.start();
+      } catch (err) {
+        process.stderr.write(`shoal control: ${errorMessage(err)}\n`);
+        await cp.stop().catch(() => undefined);
+        process.exit(2);
+      }
+      writeClientConfig({ server: addresses.http.url, token: cp.adminToken });
+      logger.info({ api: addresses.http.url, dataDir, clientConfig: clientConfigPath() }, 'control plane ready');
+      process.stdout.write(`shoal control: api ${addresses.http.url}\n`);
+
+      let stopping = false;
+      const shutdown = (signal: string): void => {
+        if (stopping) return;
+        stopping = true;
+        logger.info({ signal }, 'draining');
+        cp.stop().then(
+          () => {
+            logger.info('stopped');
+            process.exit(0);
+          },
+          (err: unknown) => {
+            logger.error({ err: errorMessage(err) }, 'error while stopping');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => shutdown('SIGTERM'));
+      process.on('SIGINT', () => shutdown('SIGINT'));
+    });
+}
