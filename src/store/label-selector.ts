@@ -4,6 +4,7 @@
  * (`matchLabels` / `matchExpressions`). Both compile to one LabelSelector.
  */
 import { ShoalError } from '../core/errors.js';
+import { labelKeyProblem, labelValueProblem } from '../api/resource.js';
 
 export type Requirement =
   { key: string; op: 'In' | 'NotIn'; values: readonly string[] } | { key: string; op: 'Exists' | 'DoesNotExist' };
@@ -44,34 +45,40 @@ export function fromMatchLabels(matchLabels: Record<string, string> | undefined)
   };
 }
 
-const KEY = /^[A-Za-z0-9][-A-Za-z0-9_./]*$/;
-const VALUE = /^[-A-Za-z0-9_.]*$/;
-
-/** Parses the string form; throws ShoalError BadRequest naming the bad term. */
+/** Parses the string form; throws ShoalError BadRequest naming the bad term and why. */
 export function parseLabelSelector(text: string): LabelSelector {
   const requirements: Requirement[] = [];
-  const terms = splitTerms(text.trim());
-  for (const raw of terms) {
+  if (text.trim() === '') return { requirements };
+  for (const raw of splitTerms(text.trim())) {
     const term = raw.trim();
-    if (term === '') continue;
     const bad = (why: string): ShoalError =>
-      new ShoalError('BadRequest', `unable to parse labelSelector "${text}": ${why} in "${term}"`);
+      new ShoalError('BadRequest', `unable to parse labelSelector "${text}": term "${term}": ${why}`);
+    if (term === '') throw bad('empty term');
+    const checkKey = (key: string): string => {
+      const problem = labelKeyProblem(key);
+      if (problem) throw bad(problem);
+      return key;
+    };
+    const checkValue = (value: string): string => {
+      const problem = labelValueProblem(value);
+      if (problem) throw bad(problem);
+      return value;
+    };
     let m: RegExpMatchArray | null;
     if ((m = term.match(/^!\s*(\S+)$/))) {
-      if (!KEY.test(m[1]!)) throw bad('invalid key');
-      requirements.push({ key: m[1]!, op: 'DoesNotExist' });
-    } else if ((m = term.match(/^(\S+)\s+(in|notin)\s*\(([^)]*)\)$/))) {
+      requirements.push({ key: checkKey(m[1]!), op: 'DoesNotExist' });
+    } else if ((m = term.match(/^(\S+)\s+(in|notin)\s*\(([^()]*)\)$/))) {
       const values = m[3]!
         .split(',')
         .map((v) => v.trim())
-        .filter((v) => v !== '');
-      if (!KEY.test(m[1]!) || values.some((v) => !VALUE.test(v))) throw bad('invalid key or value');
-      requirements.push({ key: m[1]!, op: m[2] === 'in' ? 'In' : 'NotIn', values });
-    } else if ((m = term.match(/^([^!=\s]+)\s*(==|=|!=)\s*(\S*)$/))) {
-      if (!KEY.test(m[1]!) || !VALUE.test(m[3]!)) throw bad('invalid key or value');
-      requirements.push({ key: m[1]!, op: m[2] === '!=' ? 'NotIn' : 'In', values: [m[3]!] });
-    } else if (KEY.test(term)) {
-      requirements.push({ key: term, op: 'Exists' });
+        .filter((v) => v !== '')
+        .map(checkValue);
+      if (values.length === 0) throw bad(`values for "${m[2]}" must not be empty`);
+      requirements.push({ key: checkKey(m[1]!), op: m[2] === 'in' ? 'In' : 'NotIn', values });
+    } else if ((m = term.match(/^([^!=\s()]+)\s*(==|=|!=)\s*([^\s()]*)$/))) {
+      requirements.push({ key: checkKey(m[1]!), op: m[2] === '!=' ? 'NotIn' : 'In', values: [checkValue(m[3]!)] });
+    } else if (/^[^\s!=(),]+$/.test(term)) {
+      requirements.push({ key: checkKey(term), op: 'Exists' });
     } else {
       throw bad('unexpected term');
     }

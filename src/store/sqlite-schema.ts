@@ -47,11 +47,11 @@ export interface OpenedDatabase {
  * synchronous mode, a busy timeout, an exclusive lock held for the life of the connection (one process
  * owns a data directory: watches only see writes made through the same SqliteStore), schema migrated.
  */
-export function openDatabase(path: string, synchronous: SynchronousMode): OpenedDatabase {
+export function openDatabase(path: string, synchronous: SynchronousMode, busyTimeoutMs: number): OpenedDatabase {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   try {
-    db.pragma('busy_timeout = 5000');
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
     db.pragma('locking_mode = EXCLUSIVE');
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${synchronous}`);

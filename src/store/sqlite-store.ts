@@ -36,6 +36,18 @@ export interface SqliteStoreOptions {
   clock?: () => Date;
   /** 'FULL' (default) survives power loss as well as kill -9; 'NORMAL' survives kill -9 only. */
   synchronous?: SynchronousMode;
+  /** How long to wait for a lock held by another connection before failing (default 5000 ms). */
+  busyTimeoutMs?: number;
+}
+
+export interface SqliteStoreStats {
+  resourceVersion: number;
+  watchers: number;
+  pendingWrites: number;
+  /** The oldest resourceVersion still in the watch history (undefined when empty). */
+  historyOldest: number | undefined;
+  /** 'wal' on disk, 'memory' for ':memory:'. */
+  journalMode: string;
 }
 
 /** One queued write: runs inside the batch transaction at `rv` (the next resourceVersion if it makes one). */
@@ -72,7 +84,11 @@ export class SqliteStore implements Store {
     if (!Number.isInteger(historyLimit) || historyLimit < 1) {
       throw new ShoalError('BadRequest', `historyLimit must be a positive integer, got ${historyLimit}`);
     }
-    const { db, resourceVersion } = openDatabase(options.path, options.synchronous ?? 'FULL');
+    const { db, resourceVersion } = openDatabase(
+      options.path,
+      options.synchronous ?? 'FULL',
+      options.busyTimeoutMs ?? 5000,
+    );
     const clock = options.clock ?? (() => new Date());
     return new SqliteStore(db, new SqliteStatements(db), resourceVersion, historyLimit, clock);
   }
@@ -156,12 +172,13 @@ export class SqliteStore implements Store {
   }
 
   /** Small numbers for /metrics and diagnostics. */
-  stats(): { resourceVersion: number; watchers: number; pendingWrites: number; historyOldest: number | undefined } {
+  stats(): SqliteStoreStats {
     return {
       resourceVersion: this.rv,
       watchers: this.hub.size,
       pendingWrites: this.pending.length,
       historyOldest: this.closed ? undefined : this.sql.oldestEventRv(),
+      journalMode: this.closed ? 'closed' : String(this.db.pragma('journal_mode', { simple: true })),
     };
   }
 
