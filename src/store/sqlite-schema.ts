@@ -9,7 +9,10 @@ import { ShoalError, errorMessage } from '../core/errors.js';
 
 export type SynchronousMode = 'FULL' | 'NORMAL';
 
-/** MIGRATIONS[i] takes a database from schema version i to i + 1. */
+/**
+ * MIGRATIONS[i] takes a database from schema version i to i + 1. `labels`/`prev_labels` duplicate the
+ * object's labels (JSON, NULL when none) so label selectors filter without parsing whole objects.
+ */
 const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
@@ -19,6 +22,7 @@ const MIGRATIONS: readonly string[] = [
     namespace TEXT NOT NULL,
     name TEXT NOT NULL,
     rv INTEGER NOT NULL,
+    labels TEXT,
     object TEXT NOT NULL,
     PRIMARY KEY (kind, namespace, name)
   );
@@ -28,8 +32,9 @@ const MIGRATIONS: readonly string[] = [
     kind TEXT NOT NULL,
     namespace TEXT NOT NULL,
     name TEXT NOT NULL,
-    object TEXT NOT NULL,
-    prev_labels TEXT
+    labels TEXT,
+    prev_labels TEXT,
+    object TEXT NOT NULL
   );
   `,
 ];

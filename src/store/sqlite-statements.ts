@@ -4,29 +4,55 @@
  */
 import type Database from 'better-sqlite3';
 import type { StoredResource } from '../api/resource.js';
+import { matches, type LabelSelector } from './label-selector.js';
 import type { WatchEventType } from './store.js';
 import type { ChangeRecord } from './watch-hub.js';
 
-/** A row of the events table (the watch history). */
-export interface EventRow {
-  rv: number;
-  type: WatchEventType;
+type Labels = Record<string, string> | undefined;
+
+interface ObjectRow {
   kind: string;
   namespace: string;
-  name: string;
+  rv: number;
+  labels: string | null;
   object: string;
+}
+
+interface LabelRow {
+  namespace: string;
+  name: string;
+  labels: string | null;
+}
+
+interface EventRow extends ObjectRow {
+  type: WatchEventType;
   prev_labels: string | null;
 }
 
-interface ResourceRow {
-  kind: string;
-  namespace: string;
-  rv: number;
-  object: string;
+const ORDER = 'ORDER BY kind, namespace, name';
+const WHERE: Record<string, string> = {
+  '': '',
+  k: 'WHERE kind = ?',
+  n: 'WHERE namespace = ?',
+  kn: 'WHERE kind = ? AND namespace = ?',
+};
+
+/** The statement key and parameters for an optional kind and namespace filter. */
+function filterOf(kind: string | undefined, namespace: string | undefined): [string, string[]] {
+  const params = [kind, namespace].filter((p): p is string => p !== undefined);
+  return [`${kind === undefined ? '' : 'k'}${namespace === undefined ? '' : 'n'}`, params];
+}
+const ROW = 'kind, namespace, rv, labels, object';
+
+function labelsJson(labels: Labels): string | null {
+  return labels && Object.keys(labels).length > 0 ? JSON.stringify(labels) : null;
 }
 
-const COLUMNS = 'kind, namespace, rv, object';
-const ORDER = 'ORDER BY kind, namespace, name';
+function parseLabels(json: string | null): Labels {
+  return json === null ? undefined : (JSON.parse(json) as Record<string, string>);
+}
+
+const parseObject = (json: string): StoredResource => JSON.parse(json) as StoredResource;
 
 export class SqliteStatements {
   readonly begin: Database.Statement;
@@ -35,16 +61,18 @@ export class SqliteStatements {
   readonly savepoint: Database.Statement;
   readonly release: Database.Statement;
   readonly rollbackTo: Database.Statement;
-  private readonly getOne: Database.Statement<[string, string, string], ResourceRow>;
-  private readonly listKind: Database.Statement<[string], ResourceRow>;
-  private readonly listKindNs: Database.Statement<[string, string], ResourceRow>;
-  private readonly listAll: Database.Statement<[], ResourceRow>;
-  private readonly listNs: Database.Statement<[string], ResourceRow>;
-  private readonly upsert: Database.Statement<[string, string, string, number, string]>;
+  private readonly getOne: Database.Statement<[string, string, string], string>;
+  /** Selects by kind and/or namespace in key order, one statement per filter shape so each uses the index. */
+  private readonly selects = new Map<string, Database.Statement<string[], ObjectRow>>();
+  private readonly selectObjects = new Map<string, Database.Statement<string[], string>>();
+  private readonly selectLabels = new Map<string, Database.Statement<string[], LabelRow>>();
+  private readonly upsert: Database.Statement<[string, string, string, number, string | null, string]>;
   private readonly deleteOne: Database.Statement<[string, string, string]>;
-  private readonly insertEvent: Database.Statement<[number, string, string, string, string, string, string | null]>;
+  private readonly insertEvent: Database.Statement<
+    [number, string, string, string, string, string | null, string | null, string]
+  >;
   private readonly after: Database.Statement<[{ rv: number; kind: string | null; ns: string | null }], EventRow>;
-  private readonly oldest: Database.Statement<[], { rv: number | null }>;
+  private readonly oldest: Database.Statement<[], number | null>;
   private readonly trim: Database.Statement<[number]>;
   private readonly setRv: Database.Statement<[number]>;
 
@@ -55,88 +83,119 @@ export class SqliteStatements {
     this.savepoint = db.prepare('SAVEPOINT op');
     this.release = db.prepare('RELEASE op');
     this.rollbackTo = db.prepare('ROLLBACK TO op');
-    this.getOne = db.prepare(`SELECT ${COLUMNS} FROM resources WHERE kind = ? AND namespace = ? AND name = ?`);
-    this.listKind = db.prepare(`SELECT ${COLUMNS} FROM resources WHERE kind = ? ${ORDER}`);
-    this.listKindNs = db.prepare(`SELECT ${COLUMNS} FROM resources WHERE kind = ? AND namespace = ? ${ORDER}`);
-    this.listAll = db.prepare(`SELECT ${COLUMNS} FROM resources ${ORDER}`);
-    this.listNs = db.prepare(`SELECT ${COLUMNS} FROM resources WHERE namespace = ? ${ORDER}`);
+    this.getOne = db
+      .prepare<[string, string, string], string>(
+        'SELECT object FROM resources WHERE kind = ? AND namespace = ? AND name = ?',
+      )
+      .pluck();
+    for (const [shape, where] of Object.entries(WHERE)) {
+      this.selects.set(shape, db.prepare(`SELECT ${ROW} FROM resources ${where} ${ORDER}`));
+      this.selectObjects.set(
+        shape,
+        db.prepare<string[], string>(`SELECT object FROM resources ${where} ${ORDER}`).pluck(),
+      );
+      this.selectLabels.set(shape, db.prepare(`SELECT namespace, name, labels FROM resources ${where} ${ORDER}`));
+    }
     this.upsert = db.prepare(
-      `INSERT INTO resources (kind, namespace, name, rv, object) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (kind, namespace, name) DO UPDATE SET rv = excluded.rv, object = excluded.object`,
+      `INSERT INTO resources (kind, namespace, name, rv, labels, object) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (kind, namespace, name) DO UPDATE SET rv = excluded.rv, labels = excluded.labels, object = excluded.object`,
     );
     this.deleteOne = db.prepare('DELETE FROM resources WHERE kind = ? AND namespace = ? AND name = ?');
     this.insertEvent = db.prepare(
-      'INSERT INTO events (rv, type, kind, namespace, name, object, prev_labels) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO events (rv, type, kind, namespace, name, labels, prev_labels, object) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.after = db.prepare(
-      `SELECT rv, type, kind, namespace, name, object, prev_labels FROM events
+      `SELECT ${ROW}, type, prev_labels FROM events
        WHERE rv > @rv AND (@kind IS NULL OR kind = @kind) AND (@ns IS NULL OR namespace = @ns) ORDER BY rv`,
     );
-    this.oldest = db.prepare('SELECT min(rv) AS rv FROM events');
+    this.oldest = db.prepare<[], number | null>('SELECT min(rv) FROM events').pluck();
     this.trim = db.prepare('DELETE FROM events WHERE rv <= ?');
     this.setRv = db.prepare("UPDATE meta SET value = ? WHERE key = 'resource_version'");
   }
 
   get(kind: string, namespace: string, name: string): StoredResource | undefined {
-    const row = this.getOne.get(kind, namespace, name);
-    return row && (JSON.parse(row.object) as StoredResource);
+    const json = this.getOne.get(kind, namespace, name);
+    return json === undefined ? undefined : parseObject(json);
   }
 
   exists(kind: string, namespace: string, name: string): boolean {
     return this.getOne.get(kind, namespace, name) !== undefined;
   }
 
-  /** Objects of one kind, sorted by namespace then name (the primary key's order). */
-  list(kind: string, namespace: string | undefined): StoredResource[] {
-    const rows = namespace === undefined ? this.listKind.all(kind) : this.listKindNs.all(kind, namespace);
-    return rows.map((r) => JSON.parse(r.object) as StoredResource);
+  /**
+   * Objects of one kind, sorted by namespace then name. With a selector, the labels column is scanned first
+   * and only the matching objects are read and parsed (reading every object's JSON dominates a full list).
+   */
+  list(kind: string, namespace: string | undefined, selector: LabelSelector | undefined): StoredResource[] {
+    const [shape, params] = filterOf(kind, namespace);
+    if (!selector || selector.requirements.length === 0)
+      return this.selectObjects
+        .get(shape)!
+        .all(...params)
+        .map(parseObject);
+    const out: StoredResource[] = [];
+    for (const row of this.selectLabels.get(shape)!.all(...params)) {
+      if (!matches(selector, parseLabels(row.labels))) continue;
+      const json = this.getOne.get(kind, row.namespace, row.name);
+      if (json !== undefined) out.push(parseObject(json));
+    }
+    return out;
   }
 
   /** The current objects as ADDED changes (each at its own resourceVersion), for a watch without one. */
   snapshot(kind: string | undefined, namespace: string | undefined): ChangeRecord[] {
-    let rows: ResourceRow[];
-    if (kind !== undefined)
-      rows = namespace === undefined ? this.listKind.all(kind) : this.listKindNs.all(kind, namespace);
-    else rows = namespace === undefined ? this.listAll.all() : this.listNs.all(namespace);
-    return rows.map((r) => ({
+    const [shape, params] = filterOf(kind, namespace);
+    return this.selects
+      .get(shape)!
+      .all(...params)
+      .map((r) => ({
+        rv: r.rv,
+        type: 'ADDED',
+        kind: r.kind,
+        namespace: r.namespace,
+        labels: parseLabels(r.labels),
+        json: r.object,
+      }));
+  }
+
+  /** The retained history after `rv`, in order. */
+  eventsAfter(rv: number, kind: string | undefined, namespace: string | undefined): ChangeRecord[] {
+    return this.after.all({ rv, kind: kind ?? null, ns: namespace ?? null }).map((r) => ({
       rv: r.rv,
-      type: 'ADDED',
+      type: r.type,
       kind: r.kind,
       namespace: r.namespace,
-      labels: (JSON.parse(r.object) as StoredResource).metadata.labels,
+      labels: parseLabels(r.labels),
+      prevLabels: parseLabels(r.prev_labels),
       json: r.object,
     }));
   }
 
   /** Stores obj (ADDED or MODIFIED) and records the event; `prevLabels` are the labels before a MODIFIED. */
-  put(type: 'ADDED' | 'MODIFIED', obj: StoredResource, prevLabels: Record<string, string> | undefined): ChangeRecord {
+  put(type: 'ADDED' | 'MODIFIED', obj: StoredResource, prevLabels: Labels): ChangeRecord {
     const json = JSON.stringify(obj);
     const { kind } = obj;
-    const { namespace, name, resourceVersion } = obj.metadata;
+    const { namespace, name, resourceVersion, labels } = obj.metadata;
     const rv = Number(resourceVersion);
-    this.upsert.run(kind, namespace, name, rv, json);
-    const prev = type === 'MODIFIED' ? JSON.stringify(prevLabels ?? {}) : null;
-    this.insertEvent.run(rv, type, kind, namespace, name, json, prev);
-    return { rv, type, kind, namespace, labels: obj.metadata.labels, prevLabels, json };
+    const labelJson = labelsJson(labels);
+    this.upsert.run(kind, namespace, name, rv, labelJson, json);
+    this.insertEvent.run(rv, type, kind, namespace, name, labelJson, labelsJson(prevLabels), json);
+    return { rv, type, kind, namespace, labels, prevLabels, json };
   }
 
   /** Removes the object and records the DELETED event carrying `deleted` (its last state at the new rv). */
   remove(deleted: StoredResource): ChangeRecord {
     const json = JSON.stringify(deleted);
     const { kind } = deleted;
-    const { namespace, name, resourceVersion } = deleted.metadata;
+    const { namespace, name, resourceVersion, labels } = deleted.metadata;
     const rv = Number(resourceVersion);
     this.deleteOne.run(kind, namespace, name);
-    this.insertEvent.run(rv, 'DELETED', kind, namespace, name, json, null);
-    return { rv, type: 'DELETED', kind, namespace, labels: deleted.metadata.labels, json };
-  }
-
-  eventsAfter(rv: number, kind: string | undefined, namespace: string | undefined): EventRow[] {
-    return this.after.all({ rv, kind: kind ?? null, ns: namespace ?? null });
+    this.insertEvent.run(rv, 'DELETED', kind, namespace, name, labelsJson(labels), null, json);
+    return { rv, type: 'DELETED', kind, namespace, labels, json };
   }
 
   oldestEventRv(): number | undefined {
-    return this.oldest.get()?.rv ?? undefined;
+    return this.oldest.get() ?? undefined;
   }
 
   /** Drops history at or below `rv`: a range delete on the rowid, cheap however long the table. */

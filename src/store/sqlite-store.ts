@@ -12,7 +12,6 @@ import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { ShoalError, errorMessage } from '../core/errors.js';
 import type { ObjectKey, Resource, StoredResource } from '../api/resource.js';
-import { matches } from './label-selector.js';
 import type { DeleteOptions, ListOptions, ListResult, Store, Watch, WatchEvent, WatchOptions } from './store.js';
 import {
   checkDeletePrecondition,
@@ -25,7 +24,7 @@ import {
   writeKey,
 } from './object-rules.js';
 import { openDatabase, type SynchronousMode } from './sqlite-schema.js';
-import { SqliteStatements, type EventRow } from './sqlite-statements.js';
+import { SqliteStatements } from './sqlite-statements.js';
 import { WatchHub, type ChangeRecord } from './watch-hub.js';
 
 export interface SqliteStoreOptions {
@@ -99,8 +98,7 @@ export class SqliteStore implements Store {
 
   list(kind: string, options: ListOptions = {}): Promise<ListResult> {
     return this.read(() => {
-      const all = this.sql.list(kind, options.namespace);
-      const items = options.labelSelector ? all.filter((o) => matches(options.labelSelector, o.metadata.labels)) : all;
+      const items = this.sql.list(kind, options.namespace, options.labelSelector);
       return { items, resourceVersion: String(this.rv) };
     });
   }
@@ -150,8 +148,7 @@ export class SqliteStore implements Store {
           const oldest = this.sql.oldestEventRv() ?? this.rv + 1;
           if (oldest > from + 1) throw tooOldResourceVersion(from, oldest - 1);
         }
-        const withLabels = (options.labelSelector?.requirements.length ?? 0) > 0;
-        initial = this.sql.eventsAfter(from, options.kind, options.namespace).map((row) => toChange(row, withLabels));
+        initial = this.sql.eventsAfter(from, options.kind, options.namespace);
       }
       return this.hub.subscribe(filter, this.rv, initial, onEvent, onError);
     });
@@ -265,19 +262,6 @@ export class SqliteStore implements Store {
       else op.reject(outcome.error);
     });
   }
-}
-
-/** A history row as a change; the object is parsed only when a label selector needs its labels. */
-function toChange(row: EventRow, withLabels: boolean): ChangeRecord {
-  return {
-    rv: row.rv,
-    type: row.type,
-    kind: row.kind,
-    namespace: row.namespace,
-    labels: withLabels ? (JSON.parse(row.object) as StoredResource).metadata.labels : undefined,
-    prevLabels: row.prev_labels === null ? undefined : (JSON.parse(row.prev_labels) as Record<string, string>),
-    json: row.object,
-  };
 }
 
 function closedError(): ShoalError {
