@@ -55,7 +55,8 @@ export function labelKeyProblem(key: string): string | undefined {
   const slash = key.lastIndexOf('/');
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
   const name = slash >= 0 ? key.slice(slash + 1) : key;
-  if (prefix !== undefined && !isDns1123Subdomain(prefix)) return `label key prefix "${prefix}" must be a DNS-1123 subdomain`;
+  if (prefix !== undefined && !isDns1123Subdomain(prefix))
+    return `label key prefix "${prefix}" must be a DNS-1123 subdomain`;
   if (name.length === 0 || name.length > 63 || !QUALIFIED_NAME.test(name)) {
     return `label key "${key}" must be at most 63 characters of alphanumerics, '-', '_' or '.', beginning and ending with an alphanumeric`;
   }
@@ -79,8 +80,14 @@ export const labelsSchema = z.record(z.string(), z.string()).superRefine((labels
 export const objectMetaSchema = z.strictObject({
   name: z
     .string({ error: 'required' })
-    .refine(isDns1123Subdomain, 'must be a DNS-1123 subdomain: lower-case alphanumerics, "-" and ".", at most 253 characters'),
-  namespace: z.string().refine(isDns1123Label, 'must be a DNS-1123 label: lower-case alphanumerics and "-", at most 63 characters').optional(),
+    .refine(
+      isDns1123Subdomain,
+      'must be a DNS-1123 subdomain: lower-case alphanumerics, "-" and ".", at most 253 characters',
+    ),
+  namespace: z
+    .string()
+    .refine(isDns1123Label, 'must be a DNS-1123 label: lower-case alphanumerics and "-", at most 63 characters')
+    .optional(),
   labels: labelsSchema.optional(),
   annotations: z.record(z.string(), z.string()).optional(),
   resourceVersion: z.string().optional(),

@@ -1,0 +1,91 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { apiVersionOf } from '../../../src/api/kind.js';
+import { KINDS, kindByCliName, kindByName, kindByRestPath, kindForApiVersion } from '../../../src/api/registry.js';
+
+void test('KINDS lists the eleven stable kinds with their groups, versions and short names', () => {
+  const table = KINDS.map(
+    (k) => `${k.group || 'core'} ${k.kind} ${k.plural} ${k.shortNames.join(',')} ${k.versions.join(',')}`,
+  );
+  assert.deepEqual(table, [
+    'core Service services svc v1',
+    'apps Deployment deployments deploy v1',
+    'networking.istio.io VirtualService virtualservices vs v1,v1beta1,v1alpha3',
+    'networking.istio.io DestinationRule destinationrules dr v1,v1beta1,v1alpha3',
+    'networking.istio.io ServiceEntry serviceentries se v1,v1beta1,v1alpha3',
+    'networking.istio.io Gateway gateways gw v1,v1beta1,v1alpha3',
+    'networking.istio.io WorkloadEntry workloadentries we v1,v1beta1,v1alpha3',
+    'networking.istio.io WorkloadGroup workloadgroups wg v1,v1beta1,v1alpha3',
+    'security.istio.io PeerAuthentication peerauthentications pa v1,v1beta1',
+    'security.istio.io AuthorizationPolicy authorizationpolicies ap v1,v1beta1',
+    'security.istio.io RequestAuthentication requestauthentications ra v1,v1beta1',
+  ]);
+  for (const k of KINDS) {
+    assert.equal(k.namespaced, true, k.kind);
+    assert.equal(k.singular, k.kind.toLowerCase(), k.kind);
+  }
+});
+
+void test('only WorkloadEntry and Deployment have a status schema', () => {
+  assert.deepEqual(
+    KINDS.filter((k) => k.status !== undefined).map((k) => k.kind),
+    ['Deployment', 'WorkloadEntry'],
+  );
+});
+
+void test('kindByName is exact', () => {
+  assert.equal(kindByName('VirtualService')?.plural, 'virtualservices');
+  assert.equal(kindByName('virtualservice'), undefined);
+  assert.equal(kindByName('List'), undefined);
+});
+
+void test('kindForApiVersion accepts every served version alias and nothing else', () => {
+  for (const v of ['v1', 'v1beta1', 'v1alpha3']) {
+    assert.equal(kindForApiVersion(`networking.istio.io/${v}`, 'VirtualService')?.kind, 'VirtualService', v);
+  }
+  assert.equal(kindForApiVersion('security.istio.io/v1beta1', 'AuthorizationPolicy')?.kind, 'AuthorizationPolicy');
+  assert.equal(kindForApiVersion('security.istio.io/v1alpha3', 'AuthorizationPolicy'), undefined);
+  assert.equal(kindForApiVersion('networking.istio.io/v2', 'VirtualService'), undefined);
+  assert.equal(kindForApiVersion('v1', 'Service')?.kind, 'Service');
+  assert.equal(kindForApiVersion('apps/v1', 'Service'), undefined);
+  assert.equal(kindForApiVersion('apps/v1', 'Deployment')?.kind, 'Deployment');
+  assert.equal(kindForApiVersion('v1', 'Deployment'), undefined);
+  assert.equal(kindForApiVersion('security.istio.io/v1', 'VirtualService'), undefined);
+});
+
+void test('kindByRestPath finds kinds by group, served version and plural', () => {
+  assert.equal(kindByRestPath('', 'v1', 'services')?.kind, 'Service');
+  assert.equal(kindByRestPath('apps', 'v1', 'deployments')?.kind, 'Deployment');
+  assert.equal(kindByRestPath('networking.istio.io', 'v1alpha3', 'destinationrules')?.kind, 'DestinationRule');
+  assert.equal(kindByRestPath('networking.istio.io', 'v2', 'destinationrules'), undefined);
+  assert.equal(kindByRestPath('', 'v1', 'deployments'), undefined);
+  assert.equal(kindByRestPath('security.istio.io', 'v1', 'VirtualServices'), undefined);
+});
+
+void test('kindByCliName accepts short, singular, plural, kind and qualified names, case-insensitively', () => {
+  for (const name of [
+    'vs',
+    'VS',
+    'virtualservice',
+    'virtualservices',
+    'VirtualService',
+    'virtualservice.networking.istio.io',
+    'virtualservices.networking.istio.io',
+    'VirtualServices.Networking.Istio.IO',
+    'virtualservices.v1beta1.networking.istio.io',
+  ]) {
+    assert.equal(kindByCliName(name)?.kind, 'VirtualService', name);
+  }
+  assert.equal(kindByCliName('svc')?.kind, 'Service');
+  assert.equal(kindByCliName('deploy')?.kind, 'Deployment');
+  assert.equal(kindByCliName('ap')?.kind, 'AuthorizationPolicy');
+  assert.equal(kindByCliName('authorizationpolicies.security.istio.io')?.kind, 'AuthorizationPolicy');
+  assert.equal(kindByCliName('virtualservices.security.istio.io'), undefined);
+  assert.equal(kindByCliName('pods'), undefined);
+});
+
+void test('apiVersionOf gives the preferred version', () => {
+  assert.equal(apiVersionOf(kindByName('VirtualService')!), 'networking.istio.io/v1');
+  assert.equal(apiVersionOf(kindByName('Service')!), 'v1');
+  assert.equal(apiVersionOf(kindByName('Deployment')!), 'apps/v1');
+});
