@@ -1,0 +1,130 @@
+/**
+ * An immutable per-proxy snapshot: for each xDS type URL, the resources by name, each already encoded as a
+ * google.protobuf.Any and versioned by a hash of those bytes. The discovery server compares these per-resource
+ * versions with what a stream has sent, so a resource whose bytes did not change is never resent (except where SotW
+ * demands the full set, for Listener and Cluster). Each type also has a version (a hash of its name/version pairs) so
+ * the server can skip a type whose content is identical to the last snapshot's.
+ *
+ * Build one with `Snapshot.fromResources` (plain objects, encoded and checked here) or `Snapshot.fromEncoded`
+ * (resources a translation layer encoded and cached itself), and derive the next with `withResources`, which keeps
+ * every other type's maps as they were.
+ */
+import { createHash } from 'node:crypto';
+import type { ProtoObject } from './proto-object.js';
+import { getXdsProtos, type AnyMessage } from './protos.js';
+import { ENDPOINT_TYPE_URL, XDS_RESOURCE_TYPES, type XdsTypeUrl } from './resource-types.js';
+
+export interface SnapshotResource {
+  readonly name: string;
+  /** 16 hex digits of SHA-256 over the type URL and the encoded bytes. */
+  readonly version: string;
+  readonly resource: AnyMessage;
+}
+
+interface TypeResources {
+  readonly version: string;
+  readonly resources: ReadonlyMap<string, SnapshotResource>;
+}
+
+export type SnapshotObjects = Partial<Record<XdsTypeUrl, readonly ProtoObject[]>>;
+export type SnapshotEncoded = Partial<Record<XdsTypeUrl, readonly { name: string; resource: AnyMessage }[]>>;
+
+function hash(parts: readonly (string | Uint8Array)[]): string {
+  const h = createHash('sha256');
+  for (const part of parts) h.update(part);
+  return h.digest('hex').slice(0, 16);
+}
+
+/** A resource's name: `cluster_name` for a ClusterLoadAssignment, `name` for the others. */
+export function resourceNameOf(typeUrl: XdsTypeUrl, object: ProtoObject): string {
+  const name = typeUrl === ENDPOINT_TYPE_URL ? object.cluster_name : object.name;
+  if (typeof name !== 'string' || name === '') {
+    throw new Error(`${typeUrl}: resource without a ${typeUrl === ENDPOINT_TYPE_URL ? 'cluster_name' : 'name'}`);
+  }
+  return name;
+}
+
+function typeResources(typeUrl: XdsTypeUrl, entries: readonly { name: string; resource: AnyMessage }[]): TypeResources {
+  const resources = new Map<string, SnapshotResource>();
+  for (const { name, resource } of entries) {
+    if (resource.type_url !== typeUrl) {
+      throw new Error(`resource "${name}" has type ${resource.type_url}, expected ${typeUrl}`);
+    }
+    if (resources.has(name)) throw new Error(`${typeUrl}: duplicate resource name "${name}"`);
+    resources.set(name, Object.freeze({ name, version: hash([resource.type_url, '\0', resource.value]), resource }));
+  }
+  const sorted = [...resources.keys()].sort();
+  const version = hash(sorted.flatMap((name) => [name, '\0', resources.get(name)?.version ?? '', '\n']));
+  return Object.freeze({ version, resources });
+}
+
+const EMPTY_TYPE: TypeResources = typeResources(XDS_RESOURCE_TYPES[0]!.typeUrl, []);
+
+export class Snapshot {
+  private readonly byType: ReadonlyMap<XdsTypeUrl, TypeResources>;
+  /** A hash of every type's version: equal snapshots have equal versions. */
+  readonly version: string;
+
+  private constructor(byType: ReadonlyMap<XdsTypeUrl, TypeResources>) {
+    this.byType = byType;
+    this.version = hash(XDS_RESOURCE_TYPES.map((t) => `${t.typeUrl}=${this.typeVersion(t.typeUrl)}\n`));
+    Object.freeze(this);
+  }
+
+  static empty(): Snapshot {
+    return new Snapshot(new Map());
+  }
+
+  /** Encodes plain resource objects (checked against their message types; throws on a malformed one). */
+  static fromResources(objects: SnapshotObjects): Snapshot {
+    return Snapshot.empty().withResources(objects);
+  }
+
+  static fromEncoded(encoded: SnapshotEncoded): Snapshot {
+    return Snapshot.empty().withEncoded(encoded);
+  }
+
+  /** A new snapshot in which each type present in `objects` is replaced whole; other types are shared. */
+  withResources(objects: SnapshotObjects): Snapshot {
+    const protos = getXdsProtos();
+    const encoded: SnapshotEncoded = {};
+    for (const [typeUrl, list] of Object.entries(objects) as [XdsTypeUrl, readonly ProtoObject[]][]) {
+      encoded[typeUrl] = list.map((object) => ({
+        name: resourceNameOf(typeUrl, object),
+        resource: protos.toAny(typeUrl, object),
+      }));
+    }
+    return this.withEncoded(encoded);
+  }
+
+  withEncoded(encoded: SnapshotEncoded): Snapshot {
+    const byType = new Map(this.byType);
+    for (const [typeUrl, entries] of Object.entries(encoded) as [XdsTypeUrl, SnapshotEncoded[XdsTypeUrl]][]) {
+      const next = typeResources(typeUrl, entries ?? []);
+      // Keep the old maps when nothing changed, so identity comparisons stay cheap too.
+      if (next.version !== this.byType.get(typeUrl)?.version) byType.set(typeUrl, next);
+    }
+    return new Snapshot(byType);
+  }
+
+  /** The resources of a type by name (empty if the type is absent). */
+  resources(typeUrl: XdsTypeUrl): ReadonlyMap<string, SnapshotResource> {
+    return (this.byType.get(typeUrl) ?? EMPTY_TYPE).resources;
+  }
+
+  get(typeUrl: XdsTypeUrl, name: string): SnapshotResource | undefined {
+    return this.resources(typeUrl).get(name);
+  }
+
+  /** A hash of the type's name/version pairs; every empty type has the same version. */
+  typeVersion(typeUrl: XdsTypeUrl): string {
+    return (this.byType.get(typeUrl) ?? EMPTY_TYPE).version;
+  }
+
+  /** Resource counts per type URL, for diagnostics. */
+  counts(): Record<XdsTypeUrl, number> {
+    const out = {} as Record<XdsTypeUrl, number>;
+    for (const t of XDS_RESOURCE_TYPES) out[t.typeUrl] = this.resources(t.typeUrl).size;
+    return out;
+  }
+}
