@@ -159,13 +159,15 @@ export class SqliteStore implements Store {
     if (this.closed) return Promise.resolve();
     this.flush();
     this.closed = true;
+    let failure: unknown;
     try {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
-    } finally {
-      this.db.close();
-      this.hub.endAll(new ShoalError('ServiceUnavailable', 'store closed'));
+    } catch (err) {
+      failure = err; // The WAL stays and is replayed on the next open: nothing acknowledged is lost.
     }
-    return Promise.resolve();
+    this.db.close();
+    this.hub.endAll(closedError());
+    return failure === undefined ? Promise.resolve() : Promise.reject(asError(failure));
   }
 
   /** Small numbers for /metrics and diagnostics. */
@@ -184,7 +186,7 @@ export class SqliteStore implements Store {
     try {
       return Promise.resolve(fn());
     } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      return Promise.reject(asError(err));
     }
   }
 
@@ -199,7 +201,7 @@ export class SqliteStore implements Store {
       input = jsonCopy(obj);
       key = writeKey(input);
     } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      return Promise.reject(asError(err));
     }
     return this.write((rv) => apply(input, key, rv));
   }
@@ -262,6 +264,10 @@ export class SqliteStore implements Store {
       else op.reject(outcome.error);
     });
   }
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
 }
 
 function closedError(): ShoalError {
