@@ -20,12 +20,16 @@ const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 function call(url: string, method: string, token: string, body?: unknown): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(url, { method, agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
+    const req = request(
+      url,
+      { method, agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
     req.on('error', reject);
     req.end(payload);
   });
@@ -81,43 +85,59 @@ export async function benchApi(): Promise<string> {
     }
 
     // 3. One change delivered to 100 watchers.
-    const rv = (JSON.parse((await call(collection + '?limit=1', 'GET', cp.token)).text) as { metadata: { resourceVersion: string } }).metadata
-      .resourceVersion;
+    const rv = (
+      JSON.parse((await call(collection + '?limit=1', 'GET', cp.token)).text) as {
+        metadata: { resourceVersion: string };
+      }
+    ).metadata.resourceVersion;
     const waiting = new Map<string, { t0: number; remaining: number; done: () => void }>();
     const samples: number[] = [];
     const watchReqs = [];
     for (let w = 0; w < WATCHERS; w++) {
-      const req = request(`${collection}?watch=true&resourceVersion=${rv}&labelSelector=app%3Dwatched`, { agent: false }, (res) => {
-        let buf = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => {
-          buf += d;
-          let nl;
-          while ((nl = buf.indexOf('\n')) >= 0) {
-            const ev = JSON.parse(buf.slice(0, nl)) as { object: { metadata: { annotations?: Record<string, string> } } };
-            buf = buf.slice(nl + 1);
-            const id = ev.object.metadata.annotations?.change;
-            const entry = id === undefined ? undefined : waiting.get(id);
-            if (entry) {
-              samples.push(performance.now() - entry.t0);
-              if (--entry.remaining === 0) entry.done();
+      const req = request(
+        `${collection}?watch=true&resourceVersion=${rv}&labelSelector=app%3Dwatched`,
+        { agent: false },
+        (res) => {
+          let buf = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => {
+            buf += d;
+            let nl;
+            while ((nl = buf.indexOf('\n')) >= 0) {
+              const ev = JSON.parse(buf.slice(0, nl)) as {
+                object: { metadata: { annotations?: Record<string, string> } };
+              };
+              buf = buf.slice(nl + 1);
+              const id = ev.object.metadata.annotations?.change;
+              const entry = id === undefined ? undefined : waiting.get(id);
+              if (entry) {
+                samples.push(performance.now() - entry.t0);
+                if (--entry.remaining === 0) entry.done();
+              }
             }
-          }
-        });
-      });
+          });
+        },
+      );
       req.on('error', () => undefined);
       req.end();
       watchReqs.push(req);
     }
     await new Promise((r) => setTimeout(r, 500));
-    const target = { ...service('watched'), metadata: { name: 'watched', namespace: 'bench', labels: { app: 'watched' } } };
+    const target = {
+      ...service('watched'),
+      metadata: { name: 'watched', namespace: 'bench', labels: { app: 'watched' } },
+    };
     await call(collection, 'POST', cp.token, target);
     await new Promise((r) => setTimeout(r, 200));
     samples.length = 0;
     for (let c = 0; c < CHANGES; c++) {
       const id = String(c);
-      const delivered = new Promise<void>((done) => waiting.set(id, { t0: performance.now(), remaining: WATCHERS, done }));
-      await call(`${collection}/watched`, 'PATCH', cp.token, { metadata: { annotations: { change: id } } }).catch(() => undefined);
+      const delivered = new Promise<void>((done) =>
+        waiting.set(id, { t0: performance.now(), remaining: WATCHERS, done }),
+      );
+      await call(`${collection}/watched`, 'PATCH', cp.token, { metadata: { annotations: { change: id } } }).catch(
+        () => undefined,
+      );
       await delivered;
     }
     for (const r of watchReqs) r.destroy();

@@ -96,7 +96,7 @@ export async function applyOne(client: ApiClient, obj: Resource): Promise<ApplyO
       return 'unchanged';
     }
     try {
-      await client.replace(def, desired as Resource);
+      await client.replace(def, desired);
       return 'configured';
     } catch (err) {
       if (err instanceof ShoalError && err.reason === 'Conflict' && attempt < 3) continue;

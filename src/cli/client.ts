@@ -68,7 +68,11 @@ export class ApiClient {
     if (this.token && method !== 'GET') headers.authorization = `Bearer ${this.token}`;
     let res: Response;
     try {
-      res = await fetch(this.server + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      res = await fetch(this.server + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
     } catch (err) {
       const cause = (err as { cause?: unknown }).cause;
       throw new ShoalError(
@@ -88,7 +92,9 @@ export class ApiClient {
       if (status?.kind === 'Status') {
         throw new ShoalError((status.reason ?? 'InternalError') as Reason, status.message ?? text, {
           ...(status.details?.name ? { name: status.details.name } : {}),
-          ...(status.details?.causes ? { causes: status.details.causes.map((c) => ({ field: c.field, message: c.message })) } : {}),
+          ...(status.details?.causes
+            ? { causes: status.details.causes.map((c) => ({ field: c.field, message: c.message })) }
+            : {}),
         });
       }
       throw new ShoalError('InternalError', `the server answered ${res.status}: ${text.slice(0, 200)}`);

@@ -10,7 +10,10 @@ export interface ClientFlags {
 
 export function addConnectionOptions(cmd: Command): Command {
   return cmd
-    .option('--server <url>', 'control plane HTTP API (default: $SHOAL_SERVER, the client config, http://127.0.0.1:15014)')
+    .option(
+      '--server <url>',
+      'control plane HTTP API (default: $SHOAL_SERVER, the client config, http://127.0.0.1:15014)',
+    )
     .option('--token <token>', 'bearer token for writes (default: $SHOAL_TOKEN, the client config)');
 }
 
@@ -28,7 +31,10 @@ export function formatError(err: unknown): string {
     const causes = err.details.causes ?? [];
     if (err.reason === 'Invalid' && causes.length > 0) {
       const name = err.details.name ?? '';
-      return [`Error from server (Invalid): ${err.details.kind ?? ''} "${name}" is invalid:`, ...causes.map((c) => `  ${c.field}: ${c.message}`)].join('\n');
+      return [
+        `Error from server (Invalid): ${err.details.kind ?? ''} "${name}" is invalid:`,
+        ...causes.map((c) => `  ${c.field}: ${c.message}`),
+      ].join('\n');
     }
     return head;
   }

@@ -32,7 +32,7 @@ export function registerControl(program: Command): void {
     .option('--xds-tls-port <n>', 'xDS and certificate signing over TLS', parsePort, 15012)
     .option('--dns-port <n>', 'DNS over UDP and TCP', parsePort, 15053)
     .option('--mesh-config <file>', "mesh-wide settings in Istio's MeshConfig format")
-    .option('--cluster <name>', 'this cluster\'s name', 'Kubernetes')
+    .option('--cluster <name>', "this cluster's name", 'Kubernetes')
     .option('--log-format <format>', 'json or text', parseLogFormat, 'json')
     .action(async (flags: ControlFlags) => {
       const logger = createLogger({ format: flags.logFormat, name: 'shoal-control' });

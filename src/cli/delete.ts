@@ -41,7 +41,8 @@ export function registerDelete(program: Command): void {
           targets.push({ def: kindByName(d.object.kind)!, namespace: ns, name: d.object.metadata.name });
         }
       } else {
-        if (!kind || names.length === 0) throw new ShoalError('BadRequest', 'usage: shoal delete -f FILE, or shoal delete KIND NAME...');
+        if (!kind || names.length === 0)
+          throw new ShoalError('BadRequest', 'usage: shoal delete -f FILE, or shoal delete KIND NAME...');
         const def = resolveKind(kind);
         for (const name of names) targets.push({ def, namespace: flags.namespace ?? DEFAULT_NAMESPACE, name });
       }

@@ -39,7 +39,10 @@ export function registerGet(program: Command): void {
   ).action(
     action(async (kind: string, name: string | undefined, flags: GetFlags) => {
       if (flags.output && !OUTPUTS.includes(flags.output)) {
-        throw new ShoalError('BadRequest', `unknown output format "${flags.output}": expected one of ${OUTPUTS.join(', ')}`);
+        throw new ShoalError(
+          'BadRequest',
+          `unknown output format "${flags.output}": expected one of ${OUTPUTS.join(', ')}`,
+        );
       }
       const def = resolveKind(kind);
       const client = clientFrom(flags);
@@ -54,16 +57,25 @@ export function registerGet(program: Command): void {
       }
       const list = await client.list(def, flags.allNamespaces ? undefined : ns, flags.selector);
       if (flags.output === 'yaml' || flags.output === 'json') {
-        const doc = { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: list.metadata.resourceVersion }, items: list.items };
+        const doc = {
+          apiVersion: 'v1',
+          kind: 'List',
+          metadata: { resourceVersion: list.metadata.resourceVersion },
+          items: list.items,
+        };
         process.stdout.write(flags.output === 'yaml' ? toYamlText(doc) : JSON.stringify(doc, null, 2) + '\n');
       } else if (flags.output === 'name') {
         for (const o of list.items) process.stdout.write(`${typeName(def)}/${o.metadata.name}\n`);
       } else if (list.items.length === 0) {
         process.stderr.write(
-          flags.allNamespaces ? `No ${pluralTypeName(def)} found.\n` : `No ${pluralTypeName(def)} found in ${ns} namespace.\n`,
+          flags.allNamespaces
+            ? `No ${pluralTypeName(def)} found.\n`
+            : `No ${pluralTypeName(def)} found in ${ns} namespace.\n`,
         );
       } else {
-        process.stdout.write(objectsTable(def, list.items, { allNamespaces: !!flags.allNamespaces, wide: flags.output === 'wide' }));
+        process.stdout.write(
+          objectsTable(def, list.items, { allNamespaces: !!flags.allNamespaces, wide: flags.output === 'wide' }),
+        );
       }
     }),
   );

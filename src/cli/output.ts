@@ -40,7 +40,11 @@ export function renderTable(rows: readonly (readonly string[])[]): string {
   );
 }
 
-export function objectsTable(def: KindDefinition, items: readonly Resource[], opts: { allNamespaces: boolean; wide: boolean }): string {
+export function objectsTable(
+  def: KindDefinition,
+  items: readonly Resource[],
+  opts: { allNamespaces: boolean; wide: boolean },
+): string {
   const columns = (def.columns ?? []).filter((c) => opts.wide || !c.wide);
   const header = [...(opts.allNamespaces ? ['NAMESPACE'] : []), 'NAME', ...columns.map((c) => c.header), 'AGE'];
   const rows = items.map((o) => [

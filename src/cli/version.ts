@@ -9,7 +9,7 @@ export function registerVersion(program: Command): void {
     program
       .command('version')
       .description("print the client's and the server's version")
-      .option('--client', "client version only"),
+      .option('--client', 'client version only'),
   ).action(async (flags: ClientFlags & { client?: boolean }) => {
     process.stdout.write(`Client Version: ${VERSION}\n`);
     if (flags.client) return;

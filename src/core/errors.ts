@@ -74,11 +74,10 @@ export class ShoalError extends Error {
   }
 
   static conflict(kind: string, name: string, message: string): ShoalError {
-    return new ShoalError(
-      'Conflict',
-      `Operation cannot be fulfilled on ${kind.toLowerCase()} "${name}": ${message}`,
-      { kind, name },
-    );
+    return new ShoalError('Conflict', `Operation cannot be fulfilled on ${kind.toLowerCase()} "${name}": ${message}`, {
+      kind,
+      name,
+    });
   }
 
   static invalid(kind: string, name: string, causes: FieldError[]): ShoalError {

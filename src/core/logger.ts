@@ -15,7 +15,14 @@ export interface LoggerOptions {
   stream?: NodeJS.WritableStream;
 }
 
-const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const LEVEL_NAMES: Record<number, string> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO',
+  40: 'WARN',
+  50: 'ERROR',
+  60: 'FATAL',
+};
 const OMIT = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'name', 'component']);
 
 /** Renders one pino JSON record as a line of text. Exported for tests. */
@@ -33,7 +40,7 @@ export function formatTextRecord(line: string): string {
     .filter(([k]) => !OMIT.has(k))
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(' ');
-  return `${time} ${level.padEnd(5)}${component} ${String(rec.msg ?? '')}${extras ? ' ' + extras : ''}\n`;
+  return `${time} ${level.padEnd(5)}${component} ${typeof rec.msg === 'string' ? rec.msg : JSON.stringify(rec.msg ?? '')}${extras ? ' ' + extras : ''}\n`;
 }
 
 function textStream(out: NodeJS.WritableStream): DestinationStream {

@@ -26,28 +26,34 @@ export interface RunningControl {
 }
 
 /** Starts `shoal control --http-port 0` on a data dir (a new temp dir unless given) and waits for its URL. */
-export async function startControl(opts: { dataDir?: string; env?: NodeJS.ProcessEnv; args?: string[] } = {}): Promise<RunningControl> {
+export async function startControl(
+  opts: { dataDir?: string; env?: NodeJS.ProcessEnv; args?: string[] } = {},
+): Promise<RunningControl> {
   const dataDir = opts.dataDir ?? tempDir();
-  const env = { ...process.env, SHOAL_CONFIG: join(dataDir, 'client-config'), ...opts.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, SHOAL_CONFIG: join(dataDir, 'client-config'), ...opts.env };
   delete env.SHOAL_SERVER;
   delete env.SHOAL_TOKEN;
-  const proc = spawn(process.execPath, [SHOAL_BIN, 'control', '--data-dir', dataDir, '--http-port', '0', ...(opts.args ?? [])], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = spawn(
+    process.execPath,
+    [SHOAL_BIN, 'control', '--data-dir', dataDir, '--http-port', '0', ...(opts.args ?? [])],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let err = '';
-  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     const onData = (d: Buffer): void => {
       out += d.toString();
       const m = /api (http:\/\/\S+)/.exec(out);
       if (m) {
-        proc.stdout!.off('data', onData);
+        proc.stdout.off('data', onData);
         resolve(m[1]!);
       }
     };
-    proc.stdout!.on('data', onData);
+    proc.stdout.on('data', onData);
     proc.once('exit', (code) => reject(new Error(`shoal control exited ${code} before it was ready: ${err}`)));
   });
   const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();

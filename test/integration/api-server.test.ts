@@ -15,7 +15,12 @@ let store: SqliteStore;
 
 before(async () => {
   store = SqliteStore.open({ path: ':memory:', historyLimit: 50 });
-  api = new ApiServer({ resources: new ResourceService(store), tokens: new TokenSet([TOKEN]), logger: silentLogger(), bodyLimit: 64 * 1024 });
+  api = new ApiServer({
+    resources: new ResourceService(store),
+    tokens: new TokenSet([TOKEN]),
+    logger: silentLogger(),
+    bodyLimit: 64 * 1024,
+  });
   const addr = await api.listen(0, '127.0.0.1');
   base = `http://127.0.0.1:${addr.port}`;
 });
@@ -86,7 +91,10 @@ test('create, get, list, replace, patch, delete round trip', async () => {
   );
   assert.ok(Number(listed.json.metadata.resourceVersion) >= Number(rv1));
 
-  const replaced = await call('PUT', `${VS_PATH}/rt`, { ...vs('rt', 70), metadata: { name: 'rt', resourceVersion: rv1 } });
+  const replaced = await call('PUT', `${VS_PATH}/rt`, {
+    ...vs('rt', 70),
+    metadata: { name: 'rt', resourceVersion: rv1 },
+  });
   assert.equal(replaced.status, 200);
   assert.equal(replaced.json.metadata.generation, 2);
 
@@ -95,7 +103,12 @@ test('create, get, list, replace, patch, delete round trip', async () => {
   assert.equal(stale.json.kind, 'Status');
   assert.equal(stale.json.reason, 'Conflict');
 
-  const patched = await call('PATCH', `${VS_PATH}/rt`, { metadata: { labels: { team: 'b' } } }, { 'content-type': 'application/merge-patch+json' });
+  const patched = await call(
+    'PATCH',
+    `${VS_PATH}/rt`,
+    { metadata: { labels: { team: 'b' } } },
+    { 'content-type': 'application/merge-patch+json' },
+  );
   assert.equal(patched.status, 200);
   assert.deepEqual(patched.json.metadata.labels, { team: 'b' });
   assert.equal(patched.json.metadata.generation, 2, 'labels are not spec: generation stays');
@@ -151,22 +164,35 @@ test('errors are Status objects with the right codes', async () => {
     metadata: { name: 'mm', namespace: 'default' },
   });
   assert.equal(mismatch.status, 400);
-  const big = await call('POST', VS_PATH, { ...vs('big'), metadata: { name: 'big', annotations: { a: 'x'.repeat(100_000) } } });
+  const big = await call('POST', VS_PATH, {
+    ...vs('big'),
+    metadata: { name: 'big', annotations: { a: 'x'.repeat(100_000) } },
+  });
   assert.equal(big.status, 413);
   assert.equal(big.json.reason, 'RequestEntityTooLarge');
-  const badPatch = await call('PATCH', `${VS_PATH}/dup`, { spec: {} }, { 'content-type': 'application/json-patch+json' });
+  const badPatch = await call(
+    'PATCH',
+    `${VS_PATH}/dup`,
+    { spec: {} },
+    { 'content-type': 'application/json-patch+json' },
+  );
   assert.equal(badPatch.status, 415);
 });
 
 test('YAML bodies are accepted', async () => {
-  const yaml = 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: fromyaml\nspec:\n  hosts: [ratings]\n';
+  const yaml =
+    'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: fromyaml\nspec:\n  hosts: [ratings]\n  http:\n    - route:\n        - destination: {host: ratings}\n';
   const res = await call('POST', VS_PATH, yaml, { 'content-type': 'application/yaml' });
   assert.equal(res.status, 201);
-  assert.deepEqual(res.json.spec, { hosts: ['ratings'] });
+  assert.deepEqual(res.json.spec, { hosts: ['ratings'], http: [{ route: [{ destination: { host: 'ratings' } }] }] });
 });
 
 test('writes need a valid bearer token; reads do not', async () => {
-  const anon = await fetch(base + VS_PATH, { method: 'POST', body: JSON.stringify(vs('anon')), headers: { 'content-type': 'application/json' } });
+  const anon = await fetch(base + VS_PATH, {
+    method: 'POST',
+    body: JSON.stringify(vs('anon')),
+    headers: { 'content-type': 'application/json' },
+  });
   assert.equal(anon.status, 401);
   const wrong = await call('POST', VS_PATH, vs('anon'), { authorization: 'Bearer nope' });
   assert.equal(wrong.status, 401);
@@ -207,8 +233,14 @@ test('watch from a resourceVersion delivers every later change in order, once', 
   const ns = '/apis/networking.istio.io/v1/namespaces/watched/virtualservices';
   const start = (await call('GET', ns)).json.metadata.resourceVersion as string;
   const watching = collectWatch(`${ns}?watch=true&resourceVersion=${start}`, 6);
-  for (let i = 0; i < 3; i++) assert.equal((await call('POST', ns, { ...vs(`w${i}`), metadata: { name: `w${i}` } })).status, 201);
-  await call('PATCH', `${ns}/w0`, { metadata: { labels: { x: 'y' } } }, { 'content-type': 'application/merge-patch+json' });
+  for (let i = 0; i < 3; i++)
+    assert.equal((await call('POST', ns, { ...vs(`w${i}`), metadata: { name: `w${i}` } })).status, 201);
+  await call(
+    'PATCH',
+    `${ns}/w0`,
+    { metadata: { labels: { x: 'y' } } },
+    { 'content-type': 'application/merge-patch+json' },
+  );
   await call('DELETE', `${ns}/w1`);
   await call('POST', ns, { ...vs('w3'), metadata: { name: 'w3' } });
   const events = await watching;
@@ -217,7 +249,10 @@ test('watch from a resourceVersion delivers every later change in order, once', 
     ['ADDED w0', 'ADDED w1', 'ADDED w2', 'MODIFIED w0', 'DELETED w1', 'ADDED w3'],
   );
   const rvs = events.map((e) => Number(e.object.metadata.resourceVersion));
-  assert.deepEqual(rvs, [...rvs].sort((a, b) => a - b));
+  assert.deepEqual(
+    rvs,
+    [...rvs].sort((a, b) => a - b),
+  );
 
   // Resuming from the third event's version replays exactly the last three.
   const resumed = await collectWatch(`${ns}?watch=true&resourceVersion=${rvs[2]}`, 3);

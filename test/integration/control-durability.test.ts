@@ -18,7 +18,12 @@ test('every write the API acknowledged is there after kill -9 and restart', asyn
         const res = await fetch(first.url + PATH, {
           method: 'POST',
           headers: { authorization: `Bearer ${first.token}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { ports: [{ port: 80 }] } }),
+          body: JSON.stringify({
+            apiVersion: 'v1',
+            kind: 'Service',
+            metadata: { name },
+            spec: { ports: [{ port: 80 }] },
+          }),
         });
         if (res.status !== 201) return;
         const body = (await res.json()) as { metadata: { resourceVersion: string } };
@@ -51,7 +56,12 @@ test('every write the API acknowledged is there after kill -9 and restart', asyn
     const res = await fetch(second.url + PATH, {
       method: 'POST',
       headers: { authorization: `Bearer ${second.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'after-restart' }, spec: { ports: [{ port: 80 }] } }),
+      body: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'after-restart' },
+        spec: { ports: [{ port: 80 }] },
+      }),
     });
     assert.equal(res.status, 201);
     const created = (await res.json()) as { metadata: { resourceVersion: string } };
