@@ -35,6 +35,17 @@ function hash(parts: readonly (string | Uint8Array)[]): string {
   return h.digest('hex').slice(0, 16);
 }
 
+/**
+ * The version of a set of resources: a hash of its sorted name/version pairs. A snapshot's type version is the
+ * version of all its resources of that type; the SotW server uses the same function for a client's subscribed set,
+ * so the same set has the same version wherever it appears.
+ */
+export function versionOfSet(resources: ReadonlyMap<string, SnapshotResource>): string {
+  const parts: string[] = [];
+  for (const name of [...resources.keys()].sort()) parts.push(name, '\0', resources.get(name)?.version ?? '', '\n');
+  return hash(parts);
+}
+
 /** A resource's name: `cluster_name` for a ClusterLoadAssignment, `name` for the others. */
 export function resourceNameOf(typeUrl: XdsTypeUrl, object: ProtoObject): string {
   const name = typeUrl === ENDPOINT_TYPE_URL ? object.cluster_name : object.name;
@@ -53,9 +64,7 @@ function typeResources(typeUrl: XdsTypeUrl, entries: readonly { name: string; re
     if (resources.has(name)) throw new Error(`${typeUrl}: duplicate resource name "${name}"`);
     resources.set(name, Object.freeze({ name, version: hash([resource.type_url, '\0', resource.value]), resource }));
   }
-  const sorted = [...resources.keys()].sort();
-  const version = hash(sorted.flatMap((name) => [name, '\0', resources.get(name)?.version ?? '', '\n']));
-  return Object.freeze({ version, resources });
+  return Object.freeze({ version: versionOfSet(resources), resources });
 }
 
 const EMPTY_TYPE: TypeResources = typeResources(XDS_RESOURCE_TYPES[0]!.typeUrl, []);
