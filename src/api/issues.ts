@@ -72,6 +72,7 @@ export function defaultMessage(issue: RawIssue): string {
       return issue.inclusive === false ? `must be less than ${n}` : `must be at most ${n}`;
     }
     case 'invalid_value': {
+      if (issue.input === undefined) return 'required';
       const values = issue.values.map((v) => (typeof v === 'string' ? v : String(v)));
       const got = describeValue(issue.input);
       return values.length === 1

@@ -36,11 +36,13 @@ export type Report = (path: readonly PathSegment[], message: string) => void;
 
 /**
  * Adds a cross-field check that runs even when other parts of the value failed (zod skips refinements of an
- * object with issues otherwise). The check sees the raw input, so it must not trust its shape: use the guards.
+ * object with issues otherwise). The check sees the raw input (an object or an array; it is not called for
+ * anything else), so it must not trust its shape: use the guards below.
  */
 export function crossCheck<T extends z.ZodType>(schema: T, check: (value: unknown, report: Report) => void): T {
   return schema.superRefine(
     (value: unknown, ctx) => {
+      if (typeof value !== 'object' || value === null) return; // the type error says it all
       check(value, (path, message) => ctx.addIssue({ code: 'custom', message, path: [...path], input: value }));
     },
     { when: () => true },

@@ -7,6 +7,14 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { isDns1123Label, isDns1123Subdomain } from './resource.js';
 
+/**
+ * A zod type-check error option: "required" when the field is absent, else `message` (for a value of the
+ * wrong type, the same message as for a wrong value of the right type).
+ */
+export function typeError(message: string): { error: (issue: { input?: unknown }) => string } {
+  return { error: (issue) => (issue.input === undefined ? 'required' : message) };
+}
+
 // ---- durations -------------------------------------------------------------------------------------------
 
 const DURATION_UNITS_MS: Record<string, number> = {
@@ -41,7 +49,7 @@ export function parseDuration(text: string): number | undefined {
 export const DURATION_MESSAGE = 'must be a duration such as "1.5s", "100ms", "2m" or "1h"';
 
 export const durationSchema = z
-  .string({ error: DURATION_MESSAGE })
+  .string(typeError(DURATION_MESSAGE))
   .refine((s) => parseDuration(s) !== undefined, { error: DURATION_MESSAGE });
 
 // ---- numbers ---------------------------------------------------------------------------------------------
@@ -52,14 +60,14 @@ export const durationSchema = z
  */
 export function intBetween(min: number, max: number): z.ZodNumber {
   const error = `must be an integer between ${min} and ${max}`;
-  return z.number({ error }).refine(Number.isInteger, { error }).min(min, { error }).max(max, { error });
+  return z.number(typeError(error)).refine(Number.isInteger, { error }).min(min, { error }).max(max, { error });
 }
 
 /** An integer >= min (uint32-like fields). */
 export function intAtLeast(min: number): z.ZodNumber {
   const error = `must be an integer of at least ${min}`;
   return z
-    .number({ error })
+    .number(typeError(error))
     .refine(Number.isInteger, { error })
     .min(min, { error })
     .max(2 ** 32 - 1, { error });
@@ -71,7 +79,7 @@ export const PERCENT_MESSAGE = 'must be a number between 0 and 100';
 
 /** Istio's Percent message: `{ value: 12.5 }`. */
 export const percentSchema = z.strictObject({
-  value: z.number({ error: PERCENT_MESSAGE }).min(0, { error: PERCENT_MESSAGE }).max(100, { error: PERCENT_MESSAGE }),
+  value: z.number(typeError(PERCENT_MESSAGE)).min(0, { error: PERCENT_MESSAGE }).max(100, { error: PERCENT_MESSAGE }),
 });
 
 /** Route weights: Istio's rule, integers 0..100. */
@@ -85,10 +93,10 @@ export const DNS1123_SUBDOMAIN_MESSAGE =
   'must be a DNS-1123 subdomain: lower-case alphanumerics, "-" and ".", at most 253 characters';
 
 export const dns1123LabelSchema = z
-  .string({ error: DNS1123_LABEL_MESSAGE })
+  .string(typeError(DNS1123_LABEL_MESSAGE))
   .refine(isDns1123Label, { error: DNS1123_LABEL_MESSAGE });
 export const dns1123SubdomainSchema = z
-  .string({ error: DNS1123_SUBDOMAIN_MESSAGE })
+  .string(typeError(DNS1123_SUBDOMAIN_MESSAGE))
   .refine(isDns1123Subdomain, { error: DNS1123_SUBDOMAIN_MESSAGE });
 
 /** Kubernetes' IANA_SVC_NAME (container and service port names referenced by name): `http`, `grpc-web`. */
@@ -102,7 +110,7 @@ export const IANA_SVC_NAME_MESSAGE =
   'must be an IANA service name: at most 15 lower-case alphanumerics or "-", with at least one letter';
 
 export const ianaServiceNameSchema = z
-  .string({ error: IANA_SVC_NAME_MESSAGE })
+  .string(typeError(IANA_SVC_NAME_MESSAGE))
   .refine(isIanaServiceName, { error: IANA_SVC_NAME_MESSAGE });
 
 // ---- hosts -----------------------------------------------------------------------------------------------
@@ -127,12 +135,14 @@ export function hostProblem(host: string, options: HostOptions = {}): string | u
   if (options.ip && isIP(host) !== 0) return undefined;
   const name = wildcard && host.startsWith('*.') ? host.slice(2) : host;
   if (name !== '' && isDnsName(name)) return undefined;
-  const forms = wildcard ? 'an FQDN, a short name, "*.example.com" or "*"' : 'an FQDN or a short name';
-  return `invalid host "${host}": must be ${forms}${options.ip ? ' or an IP address' : ''}`;
+  const forms = ['an FQDN', 'a short name'];
+  if (wildcard) forms.push('"*.example.com"', '"*"');
+  if (options.ip) forms.push('an IP address');
+  return `invalid host "${host}": must be ${forms.slice(0, -1).join(', ')} or ${forms[forms.length - 1]}`;
 }
 
 export function hostSchema(options: HostOptions = {}): z.ZodType<string> {
-  return z.string({ error: 'must be a host name' }).superRefine((host, ctx) => {
+  return z.string(typeError('must be a host name')).superRefine((host, ctx) => {
     const problem = hostProblem(host, options);
     if (problem) ctx.addIssue({ code: 'custom', message: problem, input: host });
   });
@@ -151,7 +161,7 @@ export function isIpOrCidr(s: string): boolean {
 }
 
 export const ipOrCidrSchema = z
-  .string({ error: 'must be an IP address or CIDR block' })
+  .string(typeError('must be an IP address or CIDR block'))
   .refine(isIpOrCidr, { error: 'must be an IP address or a CIDR block such as "10.0.0.0/8"' });
 
 // ---- regular expressions ---------------------------------------------------------------------------------
@@ -177,7 +187,7 @@ export function compileRegex(pattern: string, anchored = false): RegExp | string
 }
 
 export const regexSchema = z
-  .string({ error: 'must be a regular expression (a string)' })
+  .string(typeError('must be a regular expression (a string)'))
   .superRefine((pattern, ctx) => {
     const compiled = compileRegex(pattern);
     if (typeof compiled === 'string') {

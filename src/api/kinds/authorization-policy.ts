@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { KindDefinition } from '../kind.js';
 import type { Resource } from '../resource.js';
 import { asRecord, crossCheck, notSupported, supportedEnum } from '../schema-helpers.js';
-import { ipOrCidrSchema } from '../validators.js';
+import { ipOrCidrSchema, typeError } from '../validators.js';
 import { columnText } from './columns.js';
 import { SECURITY_GROUP, SECURITY_VERSIONS, targetRefFields, workloadSelectorSchema } from './istio-common.js';
 
@@ -17,7 +17,7 @@ const PORT_MESSAGE = 'must be a port number between 1 and 65535, as a string';
 const ports = z
   .array(
     z
-      .string({ error: PORT_MESSAGE })
+      .string(typeError(PORT_MESSAGE))
       .refine((p) => /^\d+$/.test(p) && Number(p) >= 1 && Number(p) <= 65535, { error: PORT_MESSAGE }),
   )
   .optional();

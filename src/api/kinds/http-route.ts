@@ -21,6 +21,7 @@ import {
   percentSchema,
   portSchema,
   regexSchema,
+  typeError,
   weightSchema,
 } from '../validators.js';
 import { destinationSchema, gatewayRefSchema, headersSchema, stringMatchSchema } from './istio-common.js';
@@ -75,7 +76,7 @@ export const httpRedirectSchema = crossCheck(
     derivePort: z.enum(['FROM_PROTOCOL_DEFAULT', 'FROM_REQUEST_PORT']).optional(),
     scheme: z.string().optional(),
     redirectCode: z
-      .number({ error: REDIRECT_CODE_MESSAGE })
+      .number(typeError(REDIRECT_CODE_MESSAGE))
       .refine((n) => REDIRECT_CODES.includes(n), { error: REDIRECT_CODE_MESSAGE })
       .optional(),
   }),

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { labelsSchema } from '../resource.js';
 import { crossCheck, exactlyOneOf, notSupported, supportedEnum } from '../schema-helpers.js';
-import { dns1123LabelSchema, hostSchema, isIpOrCidr, portSchema, regexSchema } from '../validators.js';
+import { dns1123LabelSchema, hostSchema, isIpOrCidr, portSchema, regexSchema, typeError } from '../validators.js';
 import { isDns1123Label } from '../resource.js';
 
 export const NETWORKING_GROUP = 'networking.istio.io';
@@ -61,7 +61,7 @@ const EXPORT_TO_MESSAGE = 'must be ".", "*", "~" or a namespace name';
 /** `exportTo`: "." (this namespace), "*" (all), "~" (none) or namespace names. */
 export const exportToSchema = z.array(
   z
-    .string({ error: EXPORT_TO_MESSAGE })
+    .string(typeError(EXPORT_TO_MESSAGE))
     .refine((s) => s === '.' || s === '*' || s === '~' || isDns1123Label(s), { error: EXPORT_TO_MESSAGE }),
 );
 
@@ -72,7 +72,7 @@ export const subnetListSchema = z.array(
 const GATEWAY_REF_MESSAGE = 'must be "mesh", a gateway name, or "<namespace>/<gateway name>"';
 
 /** A VirtualService's `gateways` entry: `mesh`, `name` or `namespace/name`. */
-export const gatewayRefSchema = z.string({ error: GATEWAY_REF_MESSAGE }).refine(
+export const gatewayRefSchema = z.string(typeError(GATEWAY_REF_MESSAGE)).refine(
   (s) => {
     const parts = s.split('/');
     if (parts.length === 1) return s === 'mesh' || /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(s);

@@ -12,6 +12,7 @@ import {
   intAtLeast,
   portOrNameSchema,
   portSchema,
+  typeError,
 } from '../validators.js';
 import { PROTOCOLS } from './service.js';
 
@@ -41,7 +42,7 @@ export type Probe = z.infer<typeof probeSchema>;
 const ENV_NAME_MESSAGE = 'must be a non-empty name without "="';
 
 export const envVarSchema = z.strictObject({
-  name: z.string({ error: ENV_NAME_MESSAGE }).regex(/^[^=]+$/, { error: ENV_NAME_MESSAGE }),
+  name: z.string(typeError(ENV_NAME_MESSAGE)).regex(/^[^=]+$/, { error: ENV_NAME_MESSAGE }),
   value: z.string().optional(),
   valueFrom: notSupported(),
 });

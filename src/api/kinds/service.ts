@@ -8,7 +8,7 @@ import type { KindDefinition } from '../kind.js';
 import type { Resource } from '../resource.js';
 import { labelsSchema } from '../resource.js';
 import { asArray, asRecord, checkUnique, crossCheck, supportedEnum } from '../schema-helpers.js';
-import { dns1123LabelSchema, portOrNameSchema, portSchema } from '../validators.js';
+import { dns1123LabelSchema, portOrNameSchema, portSchema, typeError } from '../validators.js';
 import { columnText, fieldColumn, pick } from './columns.js';
 
 export const PROTOCOLS = ['TCP', 'UDP', 'SCTP'] as const;
@@ -29,7 +29,7 @@ export const serviceSpecSchema = crossCheck(
     ports: z.array(serviceSpecPortSchema).optional(),
     selector: labelsSchema.optional(),
     clusterIP: z
-      .string({ error: CLUSTER_IP_MESSAGE })
+      .string(typeError(CLUSTER_IP_MESSAGE))
       .refine((s) => s === 'None' || isIP(s) !== 0, { error: CLUSTER_IP_MESSAGE })
       .optional(),
     type: supportedEnum(['ClusterIP'], ['NodePort', 'LoadBalancer', 'ExternalName']).optional(),

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { KindDefinition } from '../kind.js';
 import type { Resource } from '../resource.js';
 import { labelsSchema } from '../resource.js';
-import { dns1123SubdomainSchema, hostProblem, intAtLeast, intBetween, portSchema } from '../validators.js';
+import { dns1123SubdomainSchema, hostProblem, intAtLeast, intBetween, portSchema, typeError } from '../validators.js';
 import { fieldColumn } from './columns.js';
 import { NETWORKING_GROUP, NETWORKING_VERSIONS } from './istio-common.js';
 
@@ -22,7 +22,7 @@ export function isWorkloadAddress(address: string): boolean {
 }
 
 export const workloadAddressSchema = z
-  .string({ error: ADDRESS_MESSAGE })
+  .string(typeError(ADDRESS_MESSAGE))
   .refine(isWorkloadAddress, { error: ADDRESS_MESSAGE });
 
 /** The fields of istio.networking.v1alpha3.WorkloadEntry; `address` is optional here, required where noted. */
@@ -43,7 +43,7 @@ export type WorkloadEntrySpec = z.infer<typeof workloadEntrySpecSchema>;
 const TIMESTAMP_MESSAGE = 'must be an RFC 3339 timestamp such as "2024-01-02T15:04:05Z"';
 
 const timestampSchema = z
-  .string({ error: TIMESTAMP_MESSAGE })
+  .string(typeError(TIMESTAMP_MESSAGE))
   .refine(
     (s) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(s) && !Number.isNaN(Date.parse(s)),
     {
