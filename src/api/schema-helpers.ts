@@ -92,9 +92,9 @@ export function atMostOneOf(
 }
 
 /**
- * Istio's weight rule for one route list: destinations may omit their weights (a single destination gets all
- * the traffic); once any weight is given, the weights must sum to 100 (an omitted one counts 0). Only runs on
- * well-formed weights: a bad weight has its own error.
+ * The weight rule for one route list: a single destination may omit its weight (it gets all the traffic);
+ * otherwise the weights must sum to 100, an omitted one counting 0. Only runs on well-formed weights: a bad
+ * weight has its own error.
  */
 export function checkWeightSum(routes: unknown, report: Report): void {
   const list = asArray(routes);
@@ -102,7 +102,10 @@ export function checkWeightSum(routes: unknown, report: Report): void {
   const weights = list.map((r) => asRecord(r)['weight']);
   if (weights.some((w) => w !== undefined && (typeof w !== 'number' || !Number.isInteger(w) || w < 0 || w > 100)))
     return;
-  if (weights.every((w) => w === undefined)) return;
+  if (weights.every((w) => w === undefined)) {
+    if (list.length > 1) report([], 'weights must sum to 100, got 0 (set a weight on each destination)');
+    return;
+  }
   const sum = weights.reduce<number>((acc, w) => acc + (typeof w === 'number' ? w : 0), 0);
   if (sum !== 100) report([], `weights must sum to 100, got ${sum}`);
 }

@@ -92,7 +92,7 @@ void test('field paths format the Kubernetes way and parse back', () => {
   }
 });
 
-void test("checkWeightSum implements Istio's rule", () => {
+void test('checkWeightSum: one destination may omit its weight, several must sum to 100', () => {
   const run = (weights: (number | undefined)[]): string[] => {
     const out: string[] = [];
     checkWeightSum(
@@ -103,7 +103,7 @@ void test("checkWeightSum implements Istio's rule", () => {
   };
   assert.deepEqual(run([undefined]), []);
   assert.deepEqual(run([100]), []);
-  assert.deepEqual(run([undefined, undefined]), []);
+  assert.deepEqual(run([undefined, undefined]), ['weights must sum to 100, got 0 (set a weight on each destination)']);
   assert.deepEqual(run([25, 75]), []);
   assert.deepEqual(run([0, 100]), []);
   assert.deepEqual(run([50]), ['weights must sum to 100, got 50']);

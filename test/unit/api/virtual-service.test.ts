@@ -155,6 +155,16 @@ void test('invalid VirtualServices name the field and what is expected', () => {
       errors: ['spec.http[0].route: weights must sum to 100, got 80'],
     },
     {
+      name: 'two destinations without weights',
+      spec: { hosts: ['reviews'], http: [{ route: [reviews('v1'), reviews('v2')] }] },
+      errors: ['spec.http[0].route: weights must sum to 100, got 0 (set a weight on each destination)'],
+    },
+    {
+      name: 'one destination with a partial weight',
+      spec: { hosts: ['reviews'], http: [{ route: [reviews('v1', 50)] }] },
+      errors: ['spec.http[0].route: weights must sum to 100, got 50'],
+    },
+    {
       name: 'a fractional weight',
       spec: { hosts: ['reviews'], http: [{ route: [reviews('v1', 50.5), reviews('v2', 49.5)] }] },
       errors: [
