@@ -5,17 +5,16 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import type { Document } from 'yaml';
-import { LineCounter, parseAllDocuments } from 'yaml';
+import type { Document, Node } from 'yaml';
+import { isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml';
 import { errorMessage } from '../core/errors.js';
-import type { PathSegment } from './field-path.js';
-import { parseFieldPath } from './field-path.js';
+import type { PathSegment } from './field-errors.js';
+import { parseFieldPath } from './field-errors.js';
 import { kindByName } from './registry.js';
 import type { Resource } from './resource.js';
 import { DEFAULT_NAMESPACE } from './resource.js';
 import { isRecord } from './schema-helpers.js';
 import { validateResource } from './validate.js';
-import { lineOfNode, lineOfPath } from './yaml-lines.js';
 
 export interface LoadedDocument {
   /** The file name as given, or `<stdin>`. */
@@ -70,6 +69,51 @@ function isList(obj: unknown): obj is Record<string, unknown> {
   if (!isRecord(obj) || typeof obj['kind'] !== 'string') return false;
   const kind = obj['kind'];
   return kind === 'List' || (kind.endsWith('List') && kindByName(kind.slice(0, -4)) !== undefined);
+}
+
+// ---- field path -> line ----------------------------------------------------------------------------------
+
+function lineAt(node: { range?: readonly number[] | null } | null | undefined, lines: LineCounter): number | undefined {
+  const start = node?.range?.[0];
+  return start === undefined ? undefined : lines.linePos(start).line;
+}
+
+function keyMatches(key: unknown, segment: PathSegment): boolean {
+  const value = isScalar(key) ? key.value : key;
+  return (
+    (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') &&
+    String(value) === String(segment)
+  );
+}
+
+/**
+ * The 1-based line of the deepest node along `path` that exists: the key's line for a map entry (where the
+ * field is named), the item's line for a list element. Undefined when the document has no content.
+ */
+function lineOfPath(doc: Document, lines: LineCounter, path: readonly PathSegment[]): number | undefined {
+  let node: unknown = doc.contents;
+  let line = isNode(node) ? lineAt(node, lines) : undefined;
+  for (const segment of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && keyMatches(p.key, segment));
+      if (!pair) break;
+      line = lineAt(isNode(pair.key) ? pair.key : null, lines) ?? line;
+      node = pair.value;
+    } else if (isSeq(node) && typeof segment === 'number') {
+      const item = node.items[segment];
+      if (!isNode(item)) break;
+      line = lineAt(item, lines) ?? line;
+      node = item;
+    } else {
+      break;
+    }
+  }
+  return line;
+}
+
+/** The 1-based line where a node (a document's content, a List item) starts. */
+function lineOfNode(node: Node | null | undefined, lines: LineCounter): number | undefined {
+  return lineAt(node, lines);
 }
 
 /** Parses every document of one file's text. Empty documents are skipped. */

@@ -4,7 +4,7 @@
  * reports all its errors at once), and Istio's oneof and weight rules.
  */
 import { z } from 'zod';
-import type { PathSegment } from './field-path.js';
+import type { PathSegment } from './field-errors.js';
 
 export const NOT_SUPPORTED = 'not supported';
 

@@ -8,11 +8,10 @@
 import type { FieldError } from '../core/errors.js';
 import type { Result } from '../core/result.js';
 import { err, ok } from '../core/result.js';
-import { formatFieldPath } from './field-path.js';
+import type { PathError } from './field-errors.js';
+import { describeValue, formatFieldPath, parseWith } from './field-errors.js';
 import type { KindDefinition } from './kind.js';
 import { apiVersionOf } from './kind.js';
-import type { PathError } from './issues.js';
-import { describeValue, parseWith } from './issues.js';
 import { KINDS, kindByName, kindForApiVersion } from './registry.js';
 import type { Resource } from './resource.js';
 import { objectMetaSchema } from './resource.js';

@@ -1,7 +1,7 @@
 /** The shared validators: durations, hosts, names, IPs, regexes, field paths, weight sums. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatFieldPath, parseFieldPath } from '../../../src/api/field-path.js';
+import { formatFieldPath, parseFieldPath } from '../../../src/api/field-errors.js';
 import { gatewayHostProblem } from '../../../src/api/kinds/gateway.js';
 import { checkWeightSum } from '../../../src/api/schema-helpers.js';
 import {

@@ -1,10 +1,50 @@
 /**
- * Turns zod issues into field errors people can act on: one error per unknown key, the most specific branch
- * of a failed union, and messages that say what was expected and what was found.
+ * Field errors: paths printed the way Kubernetes prints them (`spec.http[0].route[1].weight`,
+ * `metadata.labels.app`, `metadata.labels[app.kubernetes.io/name]`: a map key that is not a plain word goes in
+ * brackets), and zod issues turned into errors people can act on: one error per unknown key, the most specific
+ * branch of a failed union, messages that say what was expected and what was found.
  */
 import type { z } from 'zod';
-import type { PathSegment } from './field-path.js';
-import { NOT_SUPPORTED } from './schema-helpers.js';
+
+export type PathSegment = string | number;
+
+/** A map key printed after a dot; anything else (dots, slashes, spaces, empty) goes in brackets. */
+const PLAIN_KEY = /^[A-Za-z0-9_-]+$/;
+
+export function formatFieldPath(path: readonly PathSegment[]): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else if (!PLAIN_KEY.test(segment)) out += `[${segment}]`;
+    else out += out === '' ? segment : `.${segment}`;
+  }
+  return out;
+}
+
+/** The inverse of formatFieldPath: `spec.http[0].route` -> ['spec', 'http', 0, 'route']. */
+export function parseFieldPath(field: string): PathSegment[] {
+  const out: PathSegment[] = [];
+  let i = 0;
+  while (i < field.length) {
+    const c = field[i];
+    if (c === '.') {
+      i++;
+      continue;
+    }
+    if (c === '[') {
+      const end = field.indexOf(']', i + 1);
+      const inner = field.slice(i + 1, end < 0 ? field.length : end);
+      out.push(/^\d+$/.test(inner) ? Number(inner) : inner);
+      i = end < 0 ? field.length : end + 1;
+      continue;
+    }
+    let j = i;
+    while (j < field.length && field[j] !== '.' && field[j] !== '[') j++;
+    out.push(field.slice(i, j));
+    i = j;
+  }
+  return out;
+}
 
 export interface PathError {
   path: PathSegment[];
@@ -155,5 +195,3 @@ export function parseWith<T>(
   if (result.success) return { ok: true, value: result.data };
   return { ok: false, errors: toPathErrors(result.error.issues, base) };
 }
-
-export { NOT_SUPPORTED };
