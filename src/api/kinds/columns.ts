@@ -10,12 +10,14 @@ export function pick(obj: unknown, ...path: (string | number)[]): unknown {
   return cur;
 }
 
-/** A column value: lists joined with ",", scalars as text, absent as "". */
+/** A column value: lists joined with ",", label maps as `k=v,k=v`, scalars as text, absent as "". */
 export function columnText(value: unknown): string {
   if (value === undefined || value === null) return '';
   if (Array.isArray(value)) return value.map((v) => columnText(v)).join(',');
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  const entries = Object.entries(value);
+  if (entries.every(([, v]) => typeof v === 'string')) return entries.map(([k, v]) => `${k}=${String(v)}`).join(',');
   return JSON.stringify(value) ?? '';
 }
 

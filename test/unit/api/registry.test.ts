@@ -89,3 +89,26 @@ void test('apiVersionOf gives the preferred version', () => {
   assert.equal(apiVersionOf(kindByName('Service')!), 'v1');
   assert.equal(apiVersionOf(kindByName('Deployment')!), 'apps/v1');
 });
+
+void test('table columns render spec and status fields', () => {
+  const cell = (kind: string, header: string, obj: { spec?: unknown; status?: unknown }): string | undefined =>
+    kindByName(kind)
+      ?.columns?.find((c) => c.header === header)
+      ?.value(obj);
+  assert.equal(cell('VirtualService', 'HOSTS', { spec: { hosts: ['a', 'b'] } }), 'a,b');
+  assert.equal(cell('VirtualService', 'GATEWAYS', { spec: {} }), '');
+  assert.equal(
+    cell('Service', 'PORT(S)', { spec: { ports: [{ port: 80 }, { port: 53, protocol: 'UDP' }] } }),
+    '80/TCP,53/UDP',
+  );
+  assert.equal(cell('Service', 'TYPE', { spec: {} }), 'ClusterIP');
+  assert.equal(cell('Service', 'SELECTOR', { spec: { selector: { app: 'a', tier: 'b' } } }), 'app=a,tier=b');
+  assert.equal(cell('Deployment', 'READY', { spec: { replicas: 3 }, status: { readyReplicas: 2 } }), '2/3');
+  assert.equal(
+    cell('WorkloadEntry', 'HEALTHY', { status: { conditions: [{ type: 'Healthy', status: 'False' }] } }),
+    'False',
+  );
+  assert.equal(cell('AuthorizationPolicy', 'ACTION', { spec: {} }), 'ALLOW');
+  assert.equal(cell('PeerAuthentication', 'MODE', { spec: { mtls: { mode: 'STRICT' } } }), 'STRICT');
+  assert.equal(cell('DestinationRule', 'HOST', { spec: 'not an object' }), '');
+});
