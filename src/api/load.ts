@@ -180,18 +180,21 @@ function fileError(source: string, e: unknown): DocumentError {
   return { source, index: 0, line: 0, field: '', message };
 }
 
-async function loadFile(path: string, into: LoadResult): Promise<void> {
+/** Reads one source (a file, stdin) and parses it; a read failure is one error for the source. */
+async function loadSource(source: string, read: () => Promise<string>, into: LoadResult): Promise<void> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await read();
   } catch (e) {
-    into.errors.push(fileError(path, e));
+    into.errors.push(fileError(source, e));
     return;
   }
-  const parsed = parseDocuments(text, path);
+  const parsed = parseDocuments(text, source);
   into.documents.push(...parsed.documents);
   into.errors.push(...parsed.errors);
 }
+
+const readText = (path: string) => (): Promise<string> => readFile(path, 'utf8');
 
 /**
  * Loads files (any name), directories (their .yaml, .yml and .json files sorted by name, not recursive,
@@ -204,16 +207,7 @@ export async function loadPaths(
   const result: LoadResult = { documents: [], errors: [] };
   for (const path of paths) {
     if (path === '-') {
-      let text: string;
-      try {
-        text = await readStdin();
-      } catch (e) {
-        result.errors.push(fileError(STDIN_SOURCE, e));
-        continue;
-      }
-      const parsed = parseDocuments(text, STDIN_SOURCE);
-      result.documents.push(...parsed.documents);
-      result.errors.push(...parsed.errors);
+      await loadSource(STDIN_SOURCE, readStdin, result);
       continue;
     }
     let isDirectory: boolean;
@@ -224,7 +218,7 @@ export async function loadPaths(
       continue;
     }
     if (!isDirectory) {
-      await loadFile(path, result);
+      await loadSource(path, readText(path), result);
       continue;
     }
     let names: string[];
@@ -234,7 +228,7 @@ export async function loadPaths(
       result.errors.push(fileError(path, e));
       continue;
     }
-    for (const name of names) await loadFile(join(path, name), result);
+    for (const name of names) await loadSource(join(path, name), readText(join(path, name)), result);
   }
   return result;
 }

@@ -4,6 +4,8 @@
  * pod-template.ts. Its status is written by the runner, with Kubernetes' field names.
  */
 import { z } from 'zod';
+import type { LabelSelector, Requirement } from '../../store/label-selector.js';
+import { fromMatchLabels, matches } from '../../store/label-selector.js';
 import type { KindDefinition } from '../kind.js';
 import type { Resource } from '../resource.js';
 import { labelsSchema } from '../resource.js';
@@ -37,18 +39,14 @@ export const labelSelectorSchema = z.strictObject({
 });
 export type LabelSelectorSpec = z.infer<typeof labelSelectorSchema>;
 
-/** Whether a well-formed selector selects `labels`. */
-export function selectorMatches(selector: LabelSelectorSpec, labels: Record<string, string>): boolean {
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
-  for (const r of selector.matchExpressions ?? []) {
-    const has = Object.prototype.hasOwnProperty.call(labels, r.key);
-    const values = r.values ?? [];
-    if (r.operator === 'In' && !(has && values.includes(labels[r.key]!))) return false;
-    if (r.operator === 'NotIn' && has && values.includes(labels[r.key]!)) return false;
-    if (r.operator === 'Exists' && !has) return false;
-    if (r.operator === 'DoesNotExist' && has) return false;
-  }
-  return true;
+/** The store's LabelSelector for a well-formed metav1.LabelSelector: `matches()` it against pod labels. */
+export function toLabelSelector(selector: LabelSelectorSpec): LabelSelector {
+  const expressions = (selector.matchExpressions ?? []).map((r): Requirement =>
+    r.operator === 'In' || r.operator === 'NotIn'
+      ? { key: r.key, op: r.operator, values: r.values ?? [] }
+      : { key: r.key, op: r.operator },
+  );
+  return { requirements: [...fromMatchLabels(selector.matchLabels).requirements, ...expressions] };
 }
 
 const INT_OR_PERCENT = 'must be an integer of at least 0 or a percentage such as "25%"';
@@ -81,7 +79,7 @@ export const deploymentSpecSchema = crossCheck(
       return;
     }
     const labels = labelsSchema.safeParse(pick(spec, 'template', 'metadata', 'labels') ?? {});
-    if (labels.success && !selectorMatches(selector.data, labels.data)) {
+    if (labels.success && !matches(toLabelSelector(selector.data), labels.data)) {
       report(['template', 'metadata', 'labels'], 'selector does not match template labels');
     }
     const rolling = asRecord(pick(spec, 'strategy', 'rollingUpdate'));

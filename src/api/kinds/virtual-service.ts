@@ -26,22 +26,17 @@ export const routeDestinationSchema = z.strictObject({
 
 const routeListSchema = crossCheck(z.array(routeDestinationSchema), checkWeightSum);
 
-export const l4MatchAttributesSchema = z.strictObject({
+const l4MatchFields = {
   destinationSubnets: subnetListSchema.optional(),
   port: portSchema.optional(),
   sourceLabels: labelsSchema.optional(),
   gateways: z.array(gatewayRefSchema).optional(),
   sourceNamespace: dns1123LabelSchema.optional(),
-});
+};
 
-export const tlsMatchAttributesSchema = z.strictObject({
-  sniHosts: z.array(hostSchema()).min(1),
-  destinationSubnets: subnetListSchema.optional(),
-  port: portSchema.optional(),
-  sourceLabels: labelsSchema.optional(),
-  gateways: z.array(gatewayRefSchema).optional(),
-  sourceNamespace: dns1123LabelSchema.optional(),
-});
+export const l4MatchAttributesSchema = z.strictObject(l4MatchFields);
+
+export const tlsMatchAttributesSchema = z.strictObject({ sniHosts: z.array(hostSchema()).min(1), ...l4MatchFields });
 
 export const tcpRouteSchema = z.strictObject({
   match: z.array(l4MatchAttributesSchema).optional(),

@@ -1,6 +1,8 @@
 /** apps/v1 Deployment as `shoal up` runs it: one container, probes, selector matching, rollout strategy. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { toLabelSelector } from '../../../src/api/kinds/deployment.js';
+import { matches } from '../../../src/store/label-selector.js';
 import { assertValid, checkCases, doc, errorsOf } from './helpers.js';
 
 const container = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
@@ -200,5 +202,33 @@ void test('Deployment status is validated', () => {
   assert.deepEqual(
     errorsOf(doc('apps/v1', 'Deployment', deployment(container()), { status: { readyReplicas: 'two', ready: 2 } })),
     ['status.ready: unknown field', 'status.readyReplicas: must be an integer between 0 and 2147483647'],
+  );
+});
+
+void test('toLabelSelector gives the store selector the runner matches pods with', () => {
+  const selector = toLabelSelector({
+    matchLabels: { app: 'reviews' },
+    matchExpressions: [
+      { key: 'tier', operator: 'NotIn', values: ['db'] },
+      { key: 'legacy', operator: 'DoesNotExist' },
+    ],
+  });
+  assert.deepEqual(selector, {
+    requirements: [
+      { key: 'app', op: 'In', values: ['reviews'] },
+      { key: 'tier', op: 'NotIn', values: ['db'] },
+      { key: 'legacy', op: 'DoesNotExist' },
+    ],
+  });
+  assert.ok(matches(selector, { app: 'reviews', tier: 'web' }));
+  assert.ok(!matches(selector, { app: 'reviews', tier: 'db' }));
+  assert.deepEqual(
+    errorsOf(
+      doc('apps/v1', 'Deployment', {
+        ...deployment(container()),
+        selector: { matchExpressions: [{ key: 'version', operator: 'NotIn', values: ['v1'] }] },
+      }),
+    ),
+    ['spec.template.metadata.labels: selector does not match template labels'],
   );
 });
