@@ -91,7 +91,7 @@ function plural(n: number | bigint, word: string): string {
 }
 
 /** The default message for an issue raised without a schema-specific one (zod's per-parse error map). */
-export function defaultMessage(issue: RawIssue): string {
+function defaultMessage(issue: RawIssue): string {
   switch (issue.code) {
     case 'invalid_type': {
       if (issue.input === undefined) return 'required';
@@ -162,7 +162,7 @@ function unionErrors(issue: Extract<Issue, { code: 'invalid_union' }>, base: Pat
 }
 
 /** Flattens zod issues into path errors, relative to `base`. */
-export function toPathErrors(issues: readonly Issue[], base: PathSegment[] = []): PathError[] {
+function toPathErrors(issues: readonly Issue[], base: PathSegment[] = []): PathError[] {
   const out: PathError[] = [];
   for (const issue of issues) {
     const path = [...base, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];

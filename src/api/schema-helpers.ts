@@ -62,7 +62,7 @@ export function asArray(value: unknown): unknown[] {
 }
 
 /** Which of `fields` are present (not undefined) in `value`. */
-export function presentFields(value: unknown, fields: readonly string[]): string[] {
+function presentFields(value: unknown, fields: readonly string[]): string[] {
   const record = asRecord(value);
   return fields.filter((f) => record[f] !== undefined);
 }

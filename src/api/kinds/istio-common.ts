@@ -13,8 +13,6 @@ export const SECURITY_GROUP = 'security.istio.io';
 export const NETWORKING_VERSIONS = ['v1', 'v1beta1', 'v1alpha3'] as const;
 export const SECURITY_VERSIONS = ['v1', 'v1beta1'] as const;
 
-export const stringListSchema = z.array(z.string());
-
 /** `exact`, `prefix` or `regex`: exactly one. */
 export const stringMatchSchema = crossCheck(
   z.strictObject({

@@ -20,7 +20,7 @@ export const serviceSpecPortSchema = z.strictObject({
   protocol: z.enum(PROTOCOLS).optional(),
   appProtocol: z.string().min(1).optional(),
 });
-export type ServicePort = z.infer<typeof serviceSpecPortSchema>;
+export type ServiceSpecPort = z.infer<typeof serviceSpecPortSchema>;
 
 const CLUSTER_IP_MESSAGE = 'must be "None" (a headless service) or an IP address';
 
