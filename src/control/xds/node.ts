@@ -17,7 +17,7 @@ export interface XdsNode {
   workloadName?: string;
   clusterId?: string;
   locality?: { region: string; zone: string; subZone: string };
-  /** `user_agent_name user_agent_version`, e.g. "grpc-node-js 1.14.1" or "envoy 1.31.0". */
+  /** `user_agent_name user_agent_version`, e.g. "gRPC Node Pure JS 1.14.1" or "envoy 1.31.0". */
   userAgent?: string;
   clientFeatures: string[];
 }
