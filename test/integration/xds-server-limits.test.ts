@@ -105,6 +105,7 @@ void describe('xDS server limits and bad clients', () => {
     closers.push(() => garbage.close());
     garbage.send(Buffer.from([0xff, 0xff, 0xff]));
     assert.equal((await garbage.closed()).code, GrpcStatus.INTERNAL);
+    assert.ok(t.logs.some((l) => l.level === 'warn' && l.message === 'xDS request could not be decoded'));
     // Bytes that parse as nonsense (protobufjs is lenient): no node id, so INVALID_ARGUMENT.
     const nonsense = AdsTestClient.raw(t.port);
     closers.push(() => nonsense.close());

@@ -10,8 +10,10 @@
  * that are skipped once the call is gone.
  */
 import { Server, ServerCredentials, status as GrpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
+import { errorMessage } from '../../core/errors.js';
 import {
   adsServiceDefinition,
+  type AdsServiceDefinition,
   type DeltaDiscoveryRequest,
   type DeltaDiscoveryResponse,
   type DiscoveryRequest,
@@ -71,7 +73,17 @@ export class XdsServer {
 
   /** Adds the ADS service to a grpc-js server (e.g. one that also serves certificate signing). */
   addTo(server: Server): void {
-    server.addService(adsServiceDefinition(), {
+    const ads = adsServiceDefinition();
+    const service: AdsServiceDefinition = {
+      StreamAggregatedResources: { ...ads.StreamAggregatedResources },
+      DeltaAggregatedResources: { ...ads.DeltaAggregatedResources },
+    };
+    // grpc-js ends a call whose request cannot be parsed (INTERNAL) without telling the handler: log it here.
+    service.StreamAggregatedResources.requestDeserialize = this.logged(
+      ads.StreamAggregatedResources.requestDeserialize,
+    );
+    service.DeltaAggregatedResources.requestDeserialize = this.logged(ads.DeltaAggregatedResources.requestDeserialize);
+    server.addService(service, {
       StreamAggregatedResources: (call: ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>) => {
         this.accept(call, (id) => new SotwStream(id, call, this.ctx));
       },
@@ -129,6 +141,17 @@ export class XdsServer {
   /** Every open stream's node, subscriptions and sync status (for /debug/syncz and `shoal proxy-status`). */
   connections(): ConnectionStatus[] {
     return [...this.streams.values()].map((stream) => stream.status());
+  }
+
+  private logged<T>(deserialize: (bytes: Buffer) => T): (bytes: Buffer) => T {
+    return (bytes) => {
+      try {
+        return deserialize(bytes);
+      } catch (error) {
+        this.ctx.logger.warn({ bytes: bytes.length, error: errorMessage(error) }, 'xDS request could not be decoded');
+        throw error;
+      }
+    };
   }
 
   private accept<Req, Res>(call: ServerDuplexStream<Req, Res>, make: (id: number) => AdsStream): void {

@@ -82,7 +82,7 @@ export class SnapshotCache implements SnapshotProvider {
     if (entry.listeners.size === 0) this.entries.delete(nodeId);
   }
 
-  /** Ids of nodes with at least one open stream. */
+  /** Nodes with at least one open stream (as their latest stream identified them). */
   connectedNodes(): XdsNode[] {
     const nodes: XdsNode[] = [];
     for (const entry of this.entries.values()) {

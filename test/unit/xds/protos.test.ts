@@ -17,9 +17,9 @@ import { echoCluster, echoEndpoints, echoListener, HCM_TYPE_URL, ROUTER_TYPE_URL
 const protos = getXdsProtos();
 
 void describe('xDS protos', () => {
-  void it('loads once, within a second, and resolves every served type URL', () => {
+  void it('loads once, quickly, and resolves every served type URL', () => {
     assert.equal(getXdsProtos(), protos);
-    assert.ok(protos.loadTimeMs > 0 && protos.loadTimeMs < 1_000, `load took ${protos.loadTimeMs} ms`);
+    assert.ok(protos.loadTimeMs > 0 && protos.loadTimeMs < 2_000, `load took ${protos.loadTimeMs} ms`);
     for (const type of XDS_RESOURCE_TYPES) {
       assert.equal(protos.type(type.typeUrl).fullName, `.${type.messageName}`);
     }
