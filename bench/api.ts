@@ -20,16 +20,14 @@ const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 function call(url: string, method: string, token: string, body?: unknown): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(
-      url,
-      { method, agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (text += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      },
-    );
+    const contentType = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
+    const headers = { authorization: `Bearer ${token}`, 'content-type': contentType };
+    const req = request(url, { method, agent, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
     req.on('error', reject);
     req.end(payload);
   });
@@ -46,9 +44,14 @@ function service(name: string, ns = 'bench'): Record<string, unknown> {
 
 async function storeBaseline(): Promise<number> {
   const store = SqliteStore.open({ path: join(tempDir('shoal-bench-store-'), 'shoal.db') });
-  const t0 = performance.now();
   const n = Math.min(N, 5000);
-  for (let i = 0; i < n; i++) await store.create(service(`s${i}`) as never);
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < n) await store.create(service(`s${next++}`) as never);
+    }),
+  );
   const rate = n / ((performance.now() - t0) / 1000);
   await store.close();
   return rate;
@@ -135,10 +138,12 @@ export async function benchApi(): Promise<string> {
       const delivered = new Promise<void>((done) =>
         waiting.set(id, { t0: performance.now(), remaining: WATCHERS, done }),
       );
-      await call(`${collection}/watched`, 'PATCH', cp.token, { metadata: { annotations: { change: id } } }).catch(
-        () => undefined,
+      const res = await call(`${collection}/watched`, 'PATCH', cp.token, { metadata: { annotations: { change: id } } });
+      if (res.status !== 200) throw new Error(`PATCH answered ${res.status}: ${res.text}`);
+      const timeout = new Promise<void>((_, reject) =>
+        setTimeout(() => reject(new Error(`change ${id} not delivered to every watcher within 10 s`)), 10_000).unref(),
       );
-      await delivered;
+      await Promise.race([delivered, timeout]);
     }
     for (const r of watchReqs) r.destroy();
 
@@ -152,7 +157,7 @@ export async function benchApi(): Promise<string> {
       '| measure | value |',
       '| --- | --- |',
       `| apply ${N} Services at concurrency ${CONCURRENCY} | **${fmt(N / applySecs, 0)} resources/s** (${fmt(applySecs, 1)} s, ${failures} failures) |`,
-      `| baseline: the store's own create rate, in-process, sequential | ${fmt(baseline, 0)} resources/s (API/store ratio ${fmt(N / applySecs / baseline)}) |`,
+      `| baseline: the store's own create rate, in-process, same concurrency | ${fmt(baseline, 0)} resources/s (API/store ratio ${fmt(N / applySecs / baseline)}) |`,
       `| list of ${N} (${fmt(listBytes / 1e6, 1)} MB JSON), 10 runs | p50 ${fmt(list.p50, 1)} ms, p99 ${fmt(list.p99, 1)} ms |`,
       `| one change to ${WATCHERS} watchers, ${CHANGES} changes (${watch.n} deliveries), from the write's send | p50 ${fmt(watch.p50)} ms, p99 ${fmt(watch.p99)} ms, max ${fmt(watch.max)} ms |`,
       '',
