@@ -39,7 +39,11 @@ export class ControlPlane {
     this.store = openStore(this.opts.store ?? 'sqlite', dataDir);
     this.adminToken = ensureAdminToken(dataDir);
     const resources = new ResourceService(this.store);
-    this.api = new ApiServer({ resources, tokens: new TokenSet([this.adminToken]), logger: logger.child({ component: 'api' }) });
+    this.api = new ApiServer({
+      resources,
+      tokens: new TokenSet([this.adminToken]),
+      logger: logger.child({ component: 'api' }),
+    });
     const host = this.opts.host ?? '127.0.0.1';
     const addr = await this.api.listen(this.opts.httpPort ?? 15014, host);
     const urlHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
@@ -61,7 +65,10 @@ export class ControlPlane {
 function openStore(spec: string, dataDir: string): Store {
   if (spec === 'sqlite') return SqliteStore.open({ path: join(dataDir, 'shoal.db') });
   if (spec.startsWith('etcd://')) {
-    throw new ShoalError('BadRequest', `--store ${spec}: the etcd store is not available in this version yet; use --store sqlite`);
+    throw new ShoalError(
+      'BadRequest',
+      `--store ${spec}: the etcd store is not available in this version yet; use --store sqlite`,
+    );
   }
   throw new ShoalError('BadRequest', `--store ${spec}: expected "sqlite" or "etcd://host:port[,host:port...]"`);
 }

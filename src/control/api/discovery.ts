@@ -18,7 +18,10 @@ export function discovery(path: DiscoveryPath): unknown {
     };
   }
   const group = path.core ? '' : (path.group ?? '');
-  if (path.version === undefined) return KINDS.some((k) => k.group === group) ? { kind: 'APIGroup', apiVersion: 'v1', ...groupDoc(group) } : undefined;
+  if (path.version === undefined)
+    return KINDS.some((k) => k.group === group)
+      ? { kind: 'APIGroup', apiVersion: 'v1', ...groupDoc(group) }
+      : undefined;
   const kinds = KINDS.filter((k) => k.group === group && k.versions.includes(path.version!));
   if (kinds.length === 0) return undefined;
   return {

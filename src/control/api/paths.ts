@@ -48,7 +48,12 @@ export function parseApiPath(pathname: string): ApiPath {
 }
 
 /** The path of one object or of a namespace's collection, for links and the CLI. */
-export function resourcePath(def: KindDefinition, namespace?: string, name?: string, version = def.versions[0]): string {
+export function resourcePath(
+  def: KindDefinition,
+  namespace?: string,
+  name?: string,
+  version = def.versions[0],
+): string {
   const base = def.group === '' ? `/api/${version}` : `/apis/${def.group}/${version}`;
   const ns = namespace === undefined ? '' : `/namespaces/${encodeURIComponent(namespace)}`;
   return `${base}${ns}/${def.plural}${name === undefined ? '' : `/${encodeURIComponent(name)}`}`;

@@ -29,7 +29,12 @@ export class ResourceService {
     return served(obj, def, version);
   }
 
-  async list(def: KindDefinition, version: string, namespace?: string, labelSelector?: LabelSelector): Promise<ListObject> {
+  async list(
+    def: KindDefinition,
+    version: string,
+    namespace?: string,
+    labelSelector?: LabelSelector,
+  ): Promise<ListObject> {
     const { items, resourceVersion } = await this.store.list(def.kind, { namespace, labelSelector });
     return {
       apiVersion: apiVersionOf(def, version),
@@ -49,7 +54,13 @@ export class ResourceService {
     }
   }
 
-  async replace(def: KindDefinition, version: string, namespace: string, name: string, body: unknown): Promise<Resource> {
+  async replace(
+    def: KindDefinition,
+    version: string,
+    namespace: string,
+    name: string,
+    body: unknown,
+  ): Promise<Resource> {
     const obj = this.admit(def, body, namespace, name);
     try {
       return served(await this.store.update(obj), def, version);
@@ -58,7 +69,13 @@ export class ResourceService {
     }
   }
 
-  async patch(def: KindDefinition, version: string, namespace: string, name: string, patch: unknown): Promise<Resource> {
+  async patch(
+    def: KindDefinition,
+    version: string,
+    namespace: string,
+    name: string,
+    patch: unknown,
+  ): Promise<Resource> {
     if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) {
       throw new ShoalError('BadRequest', 'a merge patch must be a JSON object');
     }
@@ -73,7 +90,13 @@ export class ResourceService {
     return this.replace(def, version, namespace, name, merged);
   }
 
-  async delete(def: KindDefinition, version: string, namespace: string, name: string, resourceVersion?: string): Promise<Resource> {
+  async delete(
+    def: KindDefinition,
+    version: string,
+    namespace: string,
+    name: string,
+    resourceVersion?: string,
+  ): Promise<Resource> {
     try {
       return served(await this.store.delete(def.kind, namespace, name, { resourceVersion }), def, version);
     } catch (err) {
@@ -102,7 +125,10 @@ export class ResourceService {
     }
     const input = body as Partial<Resource>;
     if (input.kind !== undefined && input.kind !== def.kind) {
-      throw new ShoalError('BadRequest', `the kind in the body (${String(input.kind)}) does not match the path (${def.kind})`);
+      throw new ShoalError(
+        'BadRequest',
+        `the kind in the body (${String(input.kind)}) does not match the path (${def.kind})`,
+      );
     }
     if (input.apiVersion !== undefined && !def.versions.some((v) => apiVersionOf(def, v) === input.apiVersion)) {
       throw new ShoalError(
@@ -118,7 +144,10 @@ export class ResourceService {
       );
     }
     if (name !== undefined && meta.name !== undefined && meta.name !== name) {
-      throw new ShoalError('BadRequest', `the name of the object (${String(meta.name)}) does not match the name in the URL (${name})`);
+      throw new ShoalError(
+        'BadRequest',
+        `the name of the object (${String(meta.name)}) does not match the name in the URL (${name})`,
+      );
     }
     const candidate = {
       ...input,

@@ -81,9 +81,13 @@ export class ApiServer {
       if (url.pathname === '/version') return json(res, 200, { shoalVersion: VERSION, gitVersion: `v${VERSION}` });
     }
     const path = parseApiPath(url.pathname);
-    if (path.type === 'none') throw new ShoalError('NotFound', `the server could not find the requested resource: ${url.pathname}`);
+    if (path.type === 'none')
+      throw new ShoalError('NotFound', `the server could not find the requested resource: ${url.pathname}`);
     if (path.type === 'unknown-kind') {
-      throw new ShoalError('NotFound', `the server could not find the requested resource: ${path.plural} in ${path.group || 'core'}/${path.version}`);
+      throw new ShoalError(
+        'NotFound',
+        `the server could not find the requested resource: ${path.plural} in ${path.group || 'core'}/${path.version}`,
+      );
     }
     if (path.type === 'discovery') {
       if (method !== 'GET') throw new ShoalError('MethodNotAllowed', `${method} is not allowed on ${url.pathname}`);
@@ -112,24 +116,37 @@ export class ApiServer {
         return json(res, 200, await svc.list(def, version, namespace, labelSelector));
       }
       if (method === 'POST') {
-        const body = parseBody(await readBody(req, this.opts.bodyLimit ?? DEFAULT_BODY_LIMIT), req.headers['content-type']);
+        const body = parseBody(
+          await readBody(req, this.opts.bodyLimit ?? DEFAULT_BODY_LIMIT),
+          req.headers['content-type'],
+        );
         return json(res, 201, await svc.create(def, version, namespace, body));
       }
       throw new ShoalError('MethodNotAllowed', `${method} is not allowed on a collection`);
     }
 
-    if (namespace === undefined) throw new ShoalError('NotFound', `${def.plural} are namespaced: use /namespaces/{namespace}/${def.plural}/${name}`);
+    if (namespace === undefined)
+      throw new ShoalError(
+        'NotFound',
+        `${def.plural} are namespaced: use /namespaces/{namespace}/${def.plural}/${name}`,
+      );
     switch (method) {
       case 'GET':
         return json(res, 200, await svc.get(def, version, namespace, name));
       case 'PUT': {
-        const body = parseBody(await readBody(req, this.opts.bodyLimit ?? DEFAULT_BODY_LIMIT), req.headers['content-type']);
+        const body = parseBody(
+          await readBody(req, this.opts.bodyLimit ?? DEFAULT_BODY_LIMIT),
+          req.headers['content-type'],
+        );
         return json(res, 200, await svc.replace(def, version, namespace, name, body));
       }
       case 'PATCH': {
         const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
         if (type !== 'application/merge-patch+json') {
-          throw new ShoalError('UnsupportedMediaType', `PATCH supports application/merge-patch+json only, not "${type}"`);
+          throw new ShoalError(
+            'UnsupportedMediaType',
+            `PATCH supports application/merge-patch+json only, not "${type}"`,
+          );
         }
         const body = parseBody(await readBody(req, this.opts.bodyLimit ?? DEFAULT_BODY_LIMIT), 'application/json');
         return json(res, 200, await svc.patch(def, version, namespace, name, body));
@@ -155,7 +172,12 @@ export class ApiServer {
     res: ServerResponse,
     def: Parameters<ResourceService['watch']>[0],
     version: string,
-    options: { namespace?: string; labelSelector?: ReturnType<typeof parseLabelSelector>; resourceVersion?: string; timeoutSeconds: number },
+    options: {
+      namespace?: string;
+      labelSelector?: ReturnType<typeof parseLabelSelector>;
+      resourceVersion?: string;
+      timeoutSeconds: number;
+    },
   ): Promise<void> {
     if (this.draining) throw new ShoalError('ServiceUnavailable', 'the server is shutting down');
     const entry: { watch?: Watch; res: ServerResponse } = { res };
@@ -173,7 +195,11 @@ export class ApiServer {
       watchOptions,
       (event) => {
         if (!started) {
-          res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'cache-control': 'no-cache' });
+          res.writeHead(200, {
+            'content-type': 'application/json',
+            'transfer-encoding': 'chunked',
+            'cache-control': 'no-cache',
+          });
           started = true;
         }
         res.write(JSON.stringify(event) + '\n');
@@ -185,7 +211,11 @@ export class ApiServer {
     );
     this.watches.add(entry);
     if (!started) {
-      res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'cache-control': 'no-cache' });
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'transfer-encoding': 'chunked',
+        'cache-control': 'no-cache',
+      });
       res.flushHeaders();
       started = true;
     }
@@ -196,7 +226,8 @@ export class ApiServer {
 
   private fail(res: ServerResponse, err: unknown): void {
     const status = statusFromError(err);
-    if (status.code >= 500) this.opts.logger.error({ err: errorMessage(err), stack: (err as Error)?.stack }, 'request failed');
+    if (status.code >= 500)
+      this.opts.logger.error({ err: errorMessage(err), stack: (err as Error)?.stack }, 'request failed');
     if (res.headersSent) {
       res.destroy();
       return;

@@ -23,7 +23,9 @@ export function statusFromError(err: unknown): Status {
     const { causes, ...rest } = err.details;
     const details = {
       ...rest,
-      ...(causes ? { causes: causes.map((c) => ({ reason: 'FieldValueInvalid', field: c.field, message: c.message })) } : {}),
+      ...(causes
+        ? { causes: causes.map((c) => ({ reason: 'FieldValueInvalid', field: c.field, message: c.message })) }
+        : {}),
     };
     return {
       kind: 'Status',
