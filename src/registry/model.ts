@@ -8,7 +8,10 @@ import type { DestinationRule } from '../api/kinds/destination-rule.js';
 import type { Gateway } from '../api/kinds/gateway.js';
 import type { VirtualService } from '../api/kinds/virtual-service.js';
 
-/** Istio's protocol names, derived from a port's name prefix / appProtocol like Istio does (http, http2, grpc, tcp, ...). */
+/**
+ * Istio's protocol names, derived from a port's name prefix / appProtocol like Istio does (http, http2, grpc, tcp, ...);
+ * see protocol.ts. UNKNOWN = not declared: Istio would sniff, Shoal treats it as opaque TCP.
+ */
 export type Protocol = 'HTTP' | 'HTTP2' | 'GRPC' | 'HTTPS' | 'TLS' | 'TCP' | 'UDP' | 'UNKNOWN';
 
 export interface MeshServicePort {
@@ -40,7 +43,10 @@ export interface MeshEndpoint {
   weight: number;
   serviceAccount?: string;
   network?: string;
-  /** `<namespace>/<name>` of the WorkloadEntry it comes from, or `serviceentry:<ns>/<name>[i]`. */
+  /**
+   * `<namespace>/<name>` of the WorkloadEntry it comes from, or `serviceentry:<ns>/<name>[i]` for the i-th inline
+   * endpoint, or `serviceentry:<ns>/<name>[<host>]` for the host itself (DNS resolution without endpoints).
+   */
   source: string;
 }
 
@@ -62,7 +68,7 @@ export interface MeshService {
   location: 'MESH_INTERNAL' | 'MESH_EXTERNAL';
   /** Every matching endpoint, healthy or not (health travels with the endpoint). Sorted by address for stable output. */
   endpoints: readonly MeshEndpoint[];
-  /** Namespaces this service is visible to; ['*'] by default. */
+  /** Namespaces this service is visible to; ['*'] by default; '.' is resolved to the service's own namespace. */
   exportTo: readonly string[];
 }
 
@@ -87,7 +93,10 @@ export interface MeshView {
 export interface MeshChange {
   from: number;
   to: number;
-  /** Hostnames whose endpoints (and nothing else) changed. */
+  /**
+   * Hostnames whose endpoints (and nothing else) changed. A DNS-resolved service is listed too, but also sets
+   * configChanged: its endpoints live in its Cluster.
+   */
   endpointsChanged: ReadonlySet<string>;
   /** True when anything other than endpoints changed (services, ports, VIPs, routing config). */
   configChanged: boolean;

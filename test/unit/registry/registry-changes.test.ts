@@ -101,6 +101,31 @@ void describe('Registry: publishing', () => {
     });
   });
 
+  void it('a Service selector change swaps its endpoints and is an endpoints-only change', async () => {
+    await withHarness([svc('a'), we('a1', 'a'), we('bb1', 'bb')], async (h) => {
+      const moved = service('a', {
+        clusterIP: '10.96.0.1',
+        selector: { app: 'bb' },
+        ports: [{ name: 'http', port: 80 }],
+      });
+      assert.deepEqual(await onePublish(h, () => h.store.update(moved)), {
+        from: 1,
+        to: 2,
+        endpointsChanged: [host('a')],
+        config: false,
+      });
+      assert.deepEqual(
+        h.service(host('a')).endpoints.map((e) => e.source),
+        ['default/bb1'],
+      );
+      // The new selector is indexed: a change to bb1 reaches a.
+      await h.during(() => h.store.update(we('bb1', 'bb', 'False')));
+      assert.equal(h.service(host('a')).endpoints[0]!.health, 'UNHEALTHY');
+      // And the old one is forgotten: a1 is no longer a's.
+      assert.deepEqual(await h.during(() => h.store.update(we('a1', 'a', 'False'))), []);
+    });
+  });
+
   void it('routing config changes are config changes; ports of a service and its endpoints in one batch too', async () => {
     await withHarness([svc('a'), svc('bb'), we('a1', 'a')], async (h) => {
       const vs = istio('VirtualService', 'a', {
