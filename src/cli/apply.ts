@@ -96,8 +96,9 @@ export async function applyOne(client: ApiClient, obj: Resource): Promise<ApplyO
       return 'unchanged';
     }
     try {
-      await client.replace(def, desired);
-      return 'configured';
+      const stored = await client.replace(def, desired);
+      // Server-set fields the file leaves out (a Service's clusterIP) are kept: the server may find nothing to change.
+      return stored.metadata.resourceVersion === current.metadata.resourceVersion ? 'unchanged' : 'configured';
     } catch (err) {
       if (err instanceof ShoalError && err.reason === 'Conflict' && attempt < 3) continue;
       throw err;

@@ -16,6 +16,7 @@ interface ControlFlags {
   xdsTlsPort: number;
   dnsPort: number;
   meshConfig?: string;
+  serviceCidr: string;
   cluster: string;
   logFormat: 'json' | 'text';
 }
@@ -31,13 +32,22 @@ export function registerControl(program: Command): void {
     .option('--xds-port <n>', 'xDS over plaintext gRPC', parsePort, 15010)
     .option('--xds-tls-port <n>', 'xDS and certificate signing over TLS', parsePort, 15012)
     .option('--dns-port <n>', 'DNS over UDP and TCP', parsePort, 15053)
+    .option('--service-cidr <cidr>', 'where Service virtual IPs come from', '127.2.0.0/16')
     .option('--mesh-config <file>', "mesh-wide settings in Istio's MeshConfig format")
     .option('--cluster <name>', "this cluster's name", 'Kubernetes')
     .option('--log-format <format>', 'json or text', parseLogFormat, 'json')
     .action(async (flags: ControlFlags) => {
       const logger = createLogger({ format: flags.logFormat, name: 'shoal-control' });
       const dataDir = resolve(flags.dataDir);
-      const cp = new ControlPlane({ dataDir, store: flags.store, host: flags.host, httpPort: flags.httpPort, logger });
+      const cp = new ControlPlane({
+        dataDir,
+        store: flags.store,
+        host: flags.host,
+        httpPort: flags.httpPort,
+        xdsPort: flags.xdsPort,
+        serviceCidr: flags.serviceCidr,
+        logger,
+      });
       let addresses;
       try {
         addresses = await cp.start();
@@ -47,8 +57,11 @@ export function registerControl(program: Command): void {
         process.exit(2);
       }
       writeClientConfig({ server: addresses.http.url, token: cp.adminToken });
-      logger.info({ api: addresses.http.url, dataDir, clientConfig: clientConfigPath() }, 'control plane ready');
-      process.stdout.write(`shoal control: api ${addresses.http.url}\n`);
+      logger.info(
+        { api: addresses.http.url, xds: addresses.xds.address, dataDir, clientConfig: clientConfigPath() },
+        'control plane ready',
+      );
+      process.stdout.write(`shoal control: api ${addresses.http.url} xds ${addresses.xds.address}\n`);
 
       let stopping = false;
       const shutdown = (signal: string): void => {

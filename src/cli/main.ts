@@ -6,6 +6,8 @@ import { registerApply } from './apply.js';
 import { registerControl } from './control.js';
 import { registerDelete } from './delete.js';
 import { registerGet } from './get.js';
+import { registerProxyConfig } from './proxy-config.js';
+import { registerProxyStatus } from './proxy-status.js';
 import { registerVersion } from './version.js';
 
 const program = new Command();
@@ -20,6 +22,8 @@ registerControl(program);
 registerApply(program);
 registerGet(program);
 registerDelete(program);
+registerProxyStatus(program);
+registerProxyConfig(program);
 registerVersion(program);
 
 await program.parseAsync(process.argv);

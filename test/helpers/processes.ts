@@ -15,6 +15,8 @@ export function tempDir(prefix = 'shoal-test-'): string {
 export interface RunningControl {
   proc: ChildProcess;
   url: string;
+  /** host:port of the plaintext xDS server. */
+  xds: string;
   token: string;
   dataDir: string;
   env: NodeJS.ProcessEnv;
@@ -35,7 +37,7 @@ export async function startControl(
   delete env.SHOAL_TOKEN;
   const proc = spawn(
     process.execPath,
-    [SHOAL_BIN, 'control', '--data-dir', dataDir, '--http-port', '0', ...(opts.args ?? [])],
+    [SHOAL_BIN, 'control', '--data-dir', dataDir, '--http-port', '0', '--xds-port', '0', ...(opts.args ?? [])],
     {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -43,14 +45,14 @@ export async function startControl(
   );
   let err = '';
   proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
+  const [url, xds] = await new Promise<[string, string]>((resolve, reject) => {
     let out = '';
     const onData = (d: Buffer): void => {
       out += d.toString();
-      const m = /api (http:\/\/\S+)/.exec(out);
+      const m = /api (http:\/\/\S+) xds (\S+)/.exec(out);
       if (m) {
         proc.stdout.off('data', onData);
-        resolve(m[1]!);
+        resolve([m[1]!, m[2]!]);
       }
     };
     proc.stdout.on('data', onData);
@@ -61,6 +63,7 @@ export async function startControl(
   return {
     proc,
     url,
+    xds,
     token,
     dataDir,
     env,

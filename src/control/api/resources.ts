@@ -11,6 +11,7 @@ import { validateResource } from '../../api/validate.js';
 import { ShoalError } from '../../core/errors.js';
 import type { LabelSelector } from '../../store/label-selector.js';
 import type { Store, Watch, WatchEvent } from '../../store/store.js';
+import type { AdmissionPlugin } from './admission.js';
 import { applyMergePatch } from './merge-patch.js';
 
 export interface ListObject {
@@ -21,7 +22,10 @@ export interface ListObject {
 }
 
 export class ResourceService {
-  constructor(readonly store: Store) {}
+  constructor(
+    readonly store: Store,
+    private readonly admission: ReadonlyMap<string, AdmissionPlugin> = new Map(),
+  ) {}
 
   async get(def: KindDefinition, version: string, namespace: string, name: string): Promise<Resource> {
     const obj = await this.store.get(def.kind, namespace, name);
@@ -47,9 +51,12 @@ export class ResourceService {
   async create(def: KindDefinition, version: string, namespace: string | undefined, body: unknown): Promise<Resource> {
     const obj = this.admit(def, body, namespace, undefined);
     delete obj.metadata.resourceVersion;
+    const plugin = this.admission.get(def.kind);
+    plugin?.beforeCreate?.(obj);
     try {
       return served(await this.store.create(obj), def, version);
     } catch (err) {
+      plugin?.createFailed?.(obj);
       throw renamed(err, def);
     }
   }
@@ -62,6 +69,12 @@ export class ResourceService {
     body: unknown,
   ): Promise<Resource> {
     const obj = this.admit(def, body, namespace, name);
+    const plugin = this.admission.get(def.kind);
+    if (plugin?.beforeUpdate) {
+      const current = await this.store.get(def.kind, namespace, name);
+      if (!current) throw notFound(def, name);
+      plugin.beforeUpdate(obj, current);
+    }
     try {
       return served(await this.store.update(obj), def, version);
     } catch (err) {
@@ -98,7 +111,9 @@ export class ResourceService {
     resourceVersion?: string,
   ): Promise<Resource> {
     try {
-      return served(await this.store.delete(def.kind, namespace, name, { resourceVersion }), def, version);
+      const deleted = await this.store.delete(def.kind, namespace, name, { resourceVersion });
+      this.admission.get(def.kind)?.afterDelete?.(deleted);
+      return served(deleted, def, version);
     } catch (err) {
       throw renamed(err, def);
     }

@@ -30,6 +30,16 @@ export interface StreamContext {
   readonly controlPlaneId: string | undefined;
   readonly now: () => Date;
   readonly onClose: (stream: AdsStream) => void;
+  /**
+   * A request whose type URL is not an xDS resource type, e.g. Istio's `istio.io/health` reports (a request with no
+   * error_detail says the workload is healthy, one with error_detail says why it is not).
+   */
+  readonly onOtherRequest?: (node: XdsNode, request: AdsRequest) => void;
+}
+
+/** How a stream ended, for the provider: graceful when the client half-closed it (a proxy shutting down on purpose). */
+export interface StreamEnd {
+  graceful: boolean;
 }
 
 /** One stream, as `/debug/syncz` and `shoal proxy-status` show it. */
@@ -68,7 +78,8 @@ export abstract class AdsStream<Req extends AdsRequest = AdsRequest, Res = unkno
   protected node?: XdsNode;
   protected snapshot?: Snapshot;
   private readonly call: ServerDuplexStream<Req, Res>;
-  private cancelWatch?: () => void;
+  private cancelWatch?: (end: StreamEnd) => void;
+  private graceful = false;
   private closed = false;
   private nonces = 0;
   private readonly ignoredTypes = new Set<string>();
@@ -83,7 +94,10 @@ export abstract class AdsStream<Req extends AdsRequest = AdsRequest, Res = unkno
 
   start(): void {
     this.call.on('data', (request: Req) => this.guard(() => this.onRequest(request)));
-    this.call.on('end', () => this.shutdown());
+    this.call.on('end', () => {
+      this.graceful = true;
+      this.shutdown();
+    });
     this.call.on('cancelled', () => this.close('cancelled'));
     this.call.on('error', (error: unknown) => this.close(`error: ${errorMessage(error)}`));
     this.call.on('close', () => this.close('closed'));
@@ -160,9 +174,13 @@ export abstract class AdsStream<Req extends AdsRequest = AdsRequest, Res = unkno
       this.node = parseNode(request.node);
       this.ctx.logger.info(this.fields({ userAgent: this.node.userAgent }), 'xDS stream opened');
       this.cancelWatch = this.ctx.provider.watch(this.node, (snapshot) => this.guard(() => this.onSnapshot(snapshot)));
-      if (this.closed) this.cancelWatch(); // the provider's synchronous delivery failed the stream
+      if (this.closed) this.cancelWatch({ graceful: false }); // the provider's synchronous delivery failed the stream
     }
     const type = resourceTypeOf(request.type_url);
+    if (type === undefined && this.ctx.onOtherRequest) {
+      this.ctx.onOtherRequest(this.node, request);
+      return;
+    }
     if (type === undefined) {
       if (this.ignoredTypes.size < XDS_RESOURCE_TYPES.length * 2 && !this.ignoredTypes.has(request.type_url)) {
         this.ignoredTypes.add(request.type_url);
@@ -195,7 +213,7 @@ export abstract class AdsStream<Req extends AdsRequest = AdsRequest, Res = unkno
   private close(reason: string): boolean {
     if (this.closed) return false;
     this.closed = true;
-    this.cancelWatch?.();
+    this.cancelWatch?.({ graceful: this.graceful });
     this.ctx.onClose(this);
     this.ctx.logger.info(this.fields({ reason }), 'xDS stream closed');
     return true;

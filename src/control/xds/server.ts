@@ -39,6 +39,8 @@ export interface XdsServerOptions {
   /** Sent as control_plane.identifier in every response. */
   controlPlaneId?: string;
   now?: () => Date;
+  /** Requests of non-xDS types (see StreamContext.onOtherRequest). */
+  onOtherRequest?: StreamContext['onOtherRequest'];
 }
 
 export interface XdsListenOptions {
@@ -68,6 +70,7 @@ export class XdsServer {
       onClose: (stream) => {
         this.streams.delete(stream.id);
       },
+      ...(options.onOtherRequest ? { onOtherRequest: options.onOtherRequest } : {}),
     };
   }
 

@@ -13,11 +13,13 @@
  */
 import type { XdsNode } from './node.js';
 import type { Snapshot } from './snapshot.js';
+import type { StreamEnd } from './ads-stream.js';
 
 export type SnapshotListener = (snapshot: Snapshot) => void;
 
 export interface SnapshotProvider {
-  watch(node: XdsNode, deliver: SnapshotListener): () => void;
+  /** The returned function ends the watch; `end.graceful` says the client closed its stream on purpose. */
+  watch(node: XdsNode, deliver: SnapshotListener): (end: StreamEnd) => void;
 }
 
 export interface SnapshotCacheOptions {

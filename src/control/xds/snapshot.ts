@@ -21,7 +21,8 @@ export interface SnapshotResource {
   readonly resource: AnyMessage;
 }
 
-interface TypeResources {
+/** One type's resources, hashed once; share it between snapshots (see Snapshot.compose). */
+export interface TypeResources {
   readonly version: string;
   readonly resources: ReadonlyMap<string, SnapshotResource>;
 }
@@ -55,7 +56,10 @@ export function resourceNameOf(typeUrl: XdsTypeUrl, object: ProtoObject): string
   return name;
 }
 
-function typeResources(typeUrl: XdsTypeUrl, entries: readonly { name: string; resource: AnyMessage }[]): TypeResources {
+export function typeResources(
+  typeUrl: XdsTypeUrl,
+  entries: readonly { name: string; resource: AnyMessage }[],
+): TypeResources {
   const resources = new Map<string, SnapshotResource>();
   for (const { name, resource } of entries) {
     if (resource.type_url !== typeUrl) {
@@ -116,6 +120,23 @@ export class Snapshot {
     return new Snapshot(byType);
   }
 
+  /**
+   * A snapshot made of already-hashed type sets, shared as they are: the cheap way to build thousands of per-proxy
+   * snapshots from a few shared sets.
+   */
+  static compose(types: Partial<Record<XdsTypeUrl, TypeResources>>): Snapshot {
+    const byType = new Map<XdsTypeUrl, TypeResources>();
+    for (const [typeUrl, set] of Object.entries(types) as [XdsTypeUrl, TypeResources | undefined][]) {
+      if (set !== undefined) byType.set(typeUrl, set);
+    }
+    return new Snapshot(byType);
+  }
+
+  /** The hashed set of a type, to share with another snapshot. */
+  typeSet(typeUrl: XdsTypeUrl): TypeResources {
+    return this.byType.get(typeUrl) ?? EMPTY_TYPE;
+  }
+
   /** The resources of a type by name (empty if the type is absent). */
   resources(typeUrl: XdsTypeUrl): ReadonlyMap<string, SnapshotResource> {
     return (this.byType.get(typeUrl) ?? EMPTY_TYPE).resources;
@@ -136,4 +157,18 @@ export class Snapshot {
     for (const t of XDS_RESOURCE_TYPES) out[t.typeUrl] = this.resources(t.typeUrl).size;
     return out;
   }
+}
+
+/** The union of hashed sets (names must not collide), without hashing any resource again. */
+export function mergeTypeResources(sets: readonly TypeResources[]): TypeResources {
+  const nonEmpty = sets.filter((s) => s.resources.size > 0);
+  if (nonEmpty.length === 1) return nonEmpty[0]!;
+  const resources = new Map<string, SnapshotResource>();
+  for (const set of nonEmpty) {
+    for (const [name, resource] of set.resources) {
+      if (resources.has(name)) throw new Error(`duplicate resource name "${name}"`);
+      resources.set(name, resource);
+    }
+  }
+  return Object.freeze({ version: versionOfSet(resources), resources });
 }

@@ -1,0 +1,67 @@
+/**
+ * Encodes translated Envoy objects into hashed type sets, re-encoding only what changed. Translation builds fresh
+ * objects on every push; comparing their JSON text (cheap) against the last push's lets an unchanged resource keep
+ * its encoded bytes, and an unchanged type keep its TypeResources object, so snapshots built from it compare by
+ * identity and the server sends nothing for it.
+ */
+import type { ProtoObject } from './proto-object.js';
+import { getXdsProtos } from './protos.js';
+import type { XdsTypeUrl } from './resource-types.js';
+import { resourceNameOf, typeResources, type TypeResources } from './snapshot.js';
+import type { AnyMessage } from './protos.js';
+
+interface Entry {
+  json: string;
+  encoded: { name: string; resource: AnyMessage };
+  generation: number;
+}
+
+export class EncodingCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly sets = new Map<string, TypeResources>();
+  private generation = 0;
+  /** Resources encoded (not reused) since creation: a measure of the work a push did. */
+  encodedCount = 0;
+
+  /** Starts a new push generation; `sweep()` after it drops what the push no longer used. */
+  begin(): void {
+    this.generation++;
+  }
+
+  /**
+   * The hashed set for `objects`, filed under `setKey` (e.g. `ns/type/typeUrl`): the previous set object is returned
+   * as-is when nothing in it changed.
+   */
+  set(setKey: string, typeUrl: XdsTypeUrl, objects: readonly ProtoObject[]): TypeResources {
+    const encoded = objects.map((o) => this.encode(typeUrl, o));
+    const next = typeResources(typeUrl, encoded);
+    const previous = this.sets.get(setKey);
+    if (previous !== undefined && previous.version === next.version) return previous;
+    this.sets.set(setKey, next);
+    return next;
+  }
+
+  /** Drops entries unused since the last `begin()`. */
+  sweep(): void {
+    for (const [key, entry] of this.entries) if (entry.generation !== this.generation) this.entries.delete(key);
+  }
+
+  forgetSet(setKey: string): void {
+    this.sets.delete(setKey);
+  }
+
+  private encode(typeUrl: XdsTypeUrl, object: ProtoObject): { name: string; resource: AnyMessage } {
+    const name = resourceNameOf(typeUrl, object);
+    const key = `${typeUrl}\0${name}`;
+    const json = JSON.stringify(object);
+    const cached = this.entries.get(key);
+    if (cached !== undefined && cached.json === json) {
+      cached.generation = this.generation;
+      return cached.encoded;
+    }
+    const encoded = { name, resource: getXdsProtos().toAny(typeUrl, object) };
+    this.encodedCount++;
+    this.entries.set(key, { json, encoded, generation: this.generation });
+    return encoded;
+  }
+}
