@@ -155,3 +155,31 @@ export function assertEncodes(resources: SnapshotObjects): void {
 export function assertEncodesAs(messageName: string, object: ProtoObject): void {
   getXdsProtos().encode(messageName, object);
 }
+
+/** Istio's default retry policy, as translated. */
+export const DEFAULT_RETRY = {
+  retry_on: 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes',
+  num_retries: { value: 2 },
+  retriable_status_codes: [503],
+  retry_host_predicate: [
+    {
+      name: 'envoy.retry_host_predicates.previous_hosts',
+      typed_config: {
+        '@type': 'type.googleapis.com/xds.type.v3.TypedStruct',
+        type_url: 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate',
+      },
+    },
+  ],
+  host_selection_retry_max_attempts: 5,
+};
+
+/** Route metadata naming a VirtualService. */
+export function vsMetadata(name: string, ns = 'default') {
+  return {
+    filter_metadata: {
+      istio: {
+        fields: { config: { stringValue: `/apis/networking.istio.io/v1/namespaces/${ns}/virtual-service/${name}` } },
+      },
+    },
+  };
+}
