@@ -15,7 +15,7 @@ import type { DestinationRule, Subset } from '../../../api/kinds/destination-rul
 import type { TrafficPolicy } from '../../../api/kinds/traffic-policy.js';
 import type { MeshService } from '../../../registry/model.js';
 import { labelsMatch, namespaceOf, type Warnings } from './common.js';
-import { hostMatchRank, resolveHost, type OutboundScope } from './scope.js';
+import { claimsOn, resolveHost, type OutboundScope } from './scope.js';
 
 export type LoadBalancerSettings = NonNullable<TrafficPolicy['loadBalancer']>;
 export type ConnectionPoolSettings = NonNullable<TrafficPolicy['connectionPool']>;
@@ -51,14 +51,12 @@ function candidates(
   labels?: Readonly<Record<string, string>>,
 ): Candidate[] {
   const out: Candidate[] = [];
-  for (const rule of scope.destinationRules) {
+  for (const { item: rule, rank } of claimsOn(scope.destinationRules, service.hostname)) {
     const ns = namespaceOf(rule);
     const selector = rule.spec?.workloadSelector;
     if (selector !== undefined && ns !== scope.namespace) continue;
     if (selector !== undefined && (labels === undefined || !labelsMatch(selector.matchLabels, labels))) continue;
     const host = resolveHost(rule.spec?.host ?? '', ns, scope.view.domain);
-    const rank = hostMatchRank(host, service.hostname);
-    if (rank === undefined) continue;
     const level = selector !== undefined ? 0 : ns === scope.namespace ? 1 : ns === service.namespace ? 2 : 3;
     out.push({ rule, level, rank, host });
   }
@@ -70,11 +68,9 @@ function candidates(
  * claims it)? Such services are translated per proxy, not shared.
  */
 export function ruleDependsOnLabels(scope: OutboundScope, service: MeshService): boolean {
-  return scope.destinationRules.some((rule) => {
-    if (rule.spec?.workloadSelector === undefined || namespaceOf(rule) !== scope.namespace) return false;
-    const host = resolveHost(rule.spec.host, scope.namespace, scope.view.domain);
-    return hostMatchRank(host, service.hostname) !== undefined;
-  });
+  return claimsOn(scope.destinationRules, service.hostname).some(
+    ({ item }) => item.spec?.workloadSelector !== undefined && namespaceOf(item) === scope.namespace,
+  );
 }
 
 /** The (merged) DestinationRule for a service as seen by a proxy with `labels` (undefined: selectors never match). */

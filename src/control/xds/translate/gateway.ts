@@ -88,7 +88,7 @@ function routeConfig(
   warnings: Warnings,
 ): ProtoObject {
   const plan = scopePlan(view, proxy.namespace, 'gateway');
-  const byHost = new Map(plan.services.map((p) => [p.service.hostname, p]));
+  const byHost = plan.byHost;
   const hosts = new Map<string, { port: number; routes: ProtoObject[]; redirect: boolean }>();
   for (const b of servers) {
     const port = b.server.port.number;

@@ -59,8 +59,7 @@ class Collector {
 }
 
 function routingInput(plan: ScopePlan, warnings: Warnings, labels?: Readonly<Record<string, string>>): RoutingInput {
-  const { scope } = plan;
-  const byHost = new Map(plan.services.map((p) => [p.service.hostname, p]));
+  const { scope, byHost } = plan;
   return {
     type: scope.type,
     namespace: scope.namespace,
@@ -95,7 +94,7 @@ export function sharedOutbound(view: MeshView, namespace: string, proxyType: Pro
     }
   }
   const input = routingInput(plan, out.warnings);
-  if (proxyType === 'sidecar' && !plan.services.some((sp) => sp.routesLabelDependent)) {
+  if (proxyType === 'sidecar' && !plan.routesLabelDependent) {
     out.add(ROUTE_TYPE_URL, sidecarOutboundRoutes(plan.scope.services, input));
   }
   if (proxyType === 'grpc') {
@@ -116,7 +115,7 @@ function grpcRoutes(sp: ServicePlan, input: RoutingInput): ProtoObject[] {
 function dependentOutbound(view: MeshView, proxy: ProxyContext, out: Collector): void {
   const plan = scopePlan(view, proxy.namespace, proxy.type);
   const labels = proxy.labels;
-  for (const sp of plan.services) {
+  for (const sp of plan.dependent) {
     if (sp.labelDependent) {
       const rule = selectDestinationRule(plan.scope, sp.service, out.warnings, labels);
       for (const c of planClusters(sp.service, rule, out.warnings)) {
@@ -139,12 +138,11 @@ function dependentOutbound(view: MeshView, proxy: ProxyContext, out: Collector):
       );
     }
   }
+  if (!plan.routesLabelDependent) return;
   const input = routingInput(plan, out.warnings, labels);
-  if (proxy.type === 'sidecar' && plan.services.some((sp) => sp.routesLabelDependent)) {
-    out.add(ROUTE_TYPE_URL, sidecarOutboundRoutes(plan.scope.services, input));
-  }
+  if (proxy.type === 'sidecar') out.add(ROUTE_TYPE_URL, sidecarOutboundRoutes(plan.scope.services, input));
   if (proxy.type === 'grpc') {
-    for (const sp of plan.services) if (sp.routesLabelDependent) out.add(ROUTE_TYPE_URL, ...grpcRoutes(sp, input));
+    for (const sp of plan.dependent) if (sp.routesLabelDependent) out.add(ROUTE_TYPE_URL, ...grpcRoutes(sp, input));
   }
 }
 

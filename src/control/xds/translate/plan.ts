@@ -38,6 +38,11 @@ export interface ServicePlan {
 export interface ScopePlan {
   readonly scope: OutboundScope;
   readonly services: readonly ServicePlan[];
+  readonly byHost: ReadonlyMap<string, ServicePlan>;
+  /** The services with label- or locality-dependent parts (what proxyOwn looks at). */
+  readonly dependent: readonly ServicePlan[];
+  /** Some service's routes depend on the proxy's labels (the sidecar's `outbound` routes are then per proxy). */
+  readonly routesLabelDependent: boolean;
   /** Warnings found while planning (reported with the shared half). */
   readonly warnings: readonly string[];
 }
@@ -51,7 +56,7 @@ function usesSourceLabels(vs: VirtualService | undefined): boolean {
 
 function planService(scope: OutboundScope, service: MeshService, warnings: Warnings): ServicePlan {
   const rule = selectDestinationRule(scope, service, warnings);
-  const virtualService = selectVirtualService(scope.meshVirtualServices, service.hostname, scope.view.domain, warnings);
+  const virtualService = selectVirtualService(scope.virtualServices, service.hostname, warnings);
   const clusters = planClusters(service, rule, warnings);
   const labelDependent = ruleDependsOnLabels(scope, service);
   const localityDependent = new Set<string>();
@@ -86,7 +91,14 @@ export function scopePlan(view: MeshView, namespace: string, type: ProxyType): S
     const scope = outboundScope(view, namespace, type);
     const warnings = new Warnings();
     const services = scope.services.map((s) => planService(scope, s, warnings));
-    plan = { scope, services, warnings: warnings.list() };
+    plan = {
+      scope,
+      services,
+      byHost: new Map(services.map((p) => [p.service.hostname, p])),
+      dependent: services.filter((p) => p.routesLabelDependent || p.localityDependent.size > 0),
+      routesLabelDependent: services.some((p) => p.routesLabelDependent),
+      warnings: warnings.list(),
+    };
     byKey.set(key, plan);
   }
   return plan;

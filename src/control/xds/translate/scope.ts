@@ -14,18 +14,31 @@ import type { MeshService, MeshView } from '../../../registry/model.js';
 import { describe, namespaceOf, type Warnings } from './common.js';
 import type { ProxyType } from './proxy.js';
 
+/** A resource's claim on a (resolved) host, with its position in the view's order. */
+export interface HostClaim<T> {
+  readonly item: T;
+  readonly order: number;
+  readonly host: string;
+}
+
+/** Claims by exact host, and the wildcard ones: finding a service's rules is a lookup, not a scan. */
+export interface HostIndex<T> {
+  readonly exact: ReadonlyMap<string, readonly HostClaim<T>[]>;
+  readonly wildcard: readonly HostClaim<T>[];
+}
+
 export interface OutboundScope {
   readonly view: MeshView;
   readonly namespace: string;
   readonly type: ProxyType;
   /** Services visible from the namespace, sorted by hostname. */
   readonly services: readonly MeshService[];
-  /** VirtualServices visible from the namespace and bound to the mesh (sidecars, gRPC), in view order. */
-  readonly meshVirtualServices: readonly VirtualService[];
-  /** DestinationRules visible from the namespace, in view order. */
-  readonly destinationRules: readonly DestinationRule[];
   /** The visible services by hostname. */
   readonly byHost: ReadonlyMap<string, MeshService>;
+  /** VirtualServices visible from the namespace and bound to the mesh (sidecars, gRPC), by resolved host. */
+  readonly virtualServices: HostIndex<VirtualService>;
+  /** DestinationRules visible from the namespace, by resolved host. */
+  readonly destinationRules: HostIndex<DestinationRule>;
 }
 
 /** Is something owned by `owner` with this exportTo visible from `namespace`? */
@@ -59,6 +72,33 @@ export function boundToMesh(vs: VirtualService): boolean {
   return gateways === undefined || gateways.length === 0 || gateways.includes('mesh');
 }
 
+/** Indexes items by their resolved hosts (an item claiming a host twice counts once). */
+export function hostIndex<T>(items: readonly T[], hostsOf: (item: T) => readonly string[]): HostIndex<T> {
+  const exact = new Map<string, HostClaim<T>[]>();
+  const wildcard: HostClaim<T>[] = [];
+  items.forEach((item, order) => {
+    for (const host of new Set(hostsOf(item))) {
+      const claim = { item, order, host };
+      if (host.startsWith('*')) wildcard.push(claim);
+      else exact.set(host, [...(exact.get(host) ?? []), claim]);
+    }
+  });
+  return { exact, wildcard };
+}
+
+/** The items claiming `hostname`, each with its best rank (see hostMatchRank), in view order. */
+export function claimsOn<T>(index: HostIndex<T>, hostname: string): { item: T; rank: number }[] {
+  const best = new Map<number, { item: T; rank: number }>();
+  const consider = (claim: HostClaim<T>, rank: number | undefined): void => {
+    if (rank === undefined) return;
+    const seen = best.get(claim.order);
+    if (seen === undefined || rank > seen.rank) best.set(claim.order, { item: claim.item, rank });
+  };
+  for (const claim of index.exact.get(hostname) ?? []) consider(claim, Number.MAX_SAFE_INTEGER);
+  for (const claim of index.wildcard) consider(claim, hostMatchRank(claim.host, hostname));
+  return [...best.entries()].sort(([a], [b]) => a - b).map(([, c]) => c);
+}
+
 /** The scope of a namespace's proxies of one type. */
 export function outboundScope(view: MeshView, namespace: string, type: ProxyType): OutboundScope {
   const services = [...view.services.values()]
@@ -67,46 +107,41 @@ export function outboundScope(view: MeshView, namespace: string, type: ProxyType
   const meshVirtualServices = view.config.virtualServices.filter(
     (vs) => boundToMesh(vs) && exportedTo(vs.spec?.exportTo, namespaceOf(vs), namespace),
   );
-  const destinationRules = view.config.destinationRules.filter((dr) =>
-    exportedTo(dr.spec?.exportTo, namespaceOf(dr), namespace),
-  );
-  const byHost = new Map(services.map((s) => [s.hostname, s]));
-  return { view, namespace, type, services, meshVirtualServices, destinationRules, byHost };
+  const rules = view.config.destinationRules.filter((dr) => exportedTo(dr.spec?.exportTo, namespaceOf(dr), namespace));
+  return {
+    view,
+    namespace,
+    type,
+    services,
+    byHost: new Map(services.map((s) => [s.hostname, s])),
+    virtualServices: hostIndex(meshVirtualServices, (vs) =>
+      (vs.spec?.hosts ?? []).map((h) => resolveHost(h, namespaceOf(vs), view.domain)),
+    ),
+    destinationRules: hostIndex(rules, (dr) => [resolveHost(dr.spec?.host ?? '', namespaceOf(dr), view.domain)]),
+  };
 }
 
 /**
- * The VirtualService that routes `hostname` among `candidates`: the most specific host match, then the first.
- * A VirtualService shadowed by another with an equally specific host is reported.
+ * The VirtualService that routes `hostname`: the most specific host match, then the first. A VirtualService
+ * shadowed by another with an equally specific host is reported.
  */
 export function selectVirtualService(
-  candidates: readonly VirtualService[],
+  index: HostIndex<VirtualService>,
   hostname: string,
-  domain: string,
   warnings: Warnings,
 ): VirtualService | undefined {
-  let best: VirtualService | undefined;
-  let bestRank = -1;
+  let best: { item: VirtualService; rank: number } | undefined;
   const tied: VirtualService[] = [];
-  for (const vs of candidates) {
-    const ns = namespaceOf(vs);
-    let rank: number | undefined;
-    for (const host of vs.spec?.hosts ?? []) {
-      const r = hostMatchRank(resolveHost(host, ns, domain), hostname);
-      if (r !== undefined && (rank === undefined || r > rank)) rank = r;
-    }
-    if (rank === undefined) continue;
-    if (rank > bestRank) {
-      best = vs;
-      bestRank = rank;
+  for (const claim of claimsOn(index, hostname)) {
+    if (best === undefined || claim.rank > best.rank) {
+      best = claim;
       tied.length = 0;
-    } else if (rank === bestRank) {
-      tied.push(vs);
+    } else if (claim.rank === best.rank) {
+      tied.push(claim.item);
     }
   }
-  if (best !== undefined) {
-    for (const vs of tied) {
-      warnings.add(vs, 'spec.hosts', `ignored for ${hostname}: ${describe(best)} also routes it and comes first`);
-    }
+  for (const vs of tied) {
+    warnings.add(vs, 'spec.hosts', `ignored for ${hostname}: ${describe(best!.item)} also routes it and comes first`);
   }
-  return best;
+  return best?.item;
 }
