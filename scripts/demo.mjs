@@ -29,7 +29,7 @@ const ready = await new Promise((resolve) => {
   control.stdout.on('data', (d) => {
     out += d;
     process.stdout.write(d);
-    if (out.includes("api http")) resolve(true);
+    if (out.includes('api http')) resolve(true);
   });
   control.on('exit', () => resolve(false));
 });

@@ -7,7 +7,8 @@ import { ShoalError } from '../core/errors.js';
 import { action, addConnectionOptions, clientFrom, type ClientFlags } from './common.js';
 import { renderTable, toYamlText } from './output.js';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- decoded Envoy JSON
+/** Decoded Envoy JSON. */
+type Json = Record<string, unknown>;
 
 interface ConfigDump {
   proxyId: string;
@@ -62,17 +63,37 @@ export function registerProxyConfig(program: Command): void {
   );
 }
 
+/** `at(o, 'a', 0, 'b')`: a value deep in decoded JSON, or undefined. */
+function at(value: unknown, ...path: (string | number)[]): unknown {
+  let v = value;
+  for (const key of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string | number, unknown>)[key];
+  }
+  return v;
+}
+
+function text(value: unknown, fallback = '-'): string {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+    ? String(value)
+    : fallback;
+}
+
+function list(value: unknown): unknown[] {
+  return Array.isArray(value) ? (value as unknown[]) : [];
+}
+
 function clustersTable(items: Json[]): string[][] {
   const rows = [['SERVICE FQDN', 'PORT', 'SUBSET', 'DIRECTION', 'TYPE', 'LB POLICY']];
   for (const c of items) {
-    const [direction, port, subset, fqdn] = String(c.name).split('|');
+    const [direction, port, subset, fqdn] = text(c.name).split('|');
     rows.push([
       fqdn || '-',
       port ?? '-',
       subset || '-',
       direction ?? '-',
-      String(c.type ?? 'STATIC'),
-      String(c.lb_policy ?? 'ROUND_ROBIN'),
+      text(c.type, 'STATIC'),
+      text(c.lb_policy, 'ROUND_ROBIN'),
     ]);
   }
   return rows;
@@ -81,14 +102,13 @@ function clustersTable(items: Json[]): string[][] {
 function listenersTable(items: Json[]): string[][] {
   const rows = [['NAME', 'ADDRESS', 'PORT', 'TYPE', 'ROUTE CONFIG']];
   for (const l of items) {
-    const sock = l.address?.socket_address ?? {};
-    const hcm = l.api_listener?.api_listener ?? l.filter_chains?.[0]?.filters?.[0]?.typed_config ?? {};
+    const hcm = at(l, 'api_listener', 'api_listener') ?? at(l, 'filter_chains', 0, 'filters', 0, 'typed_config');
     rows.push([
-      String(l.name),
-      String(sock.address ?? '-'),
-      String(sock.port_value ?? '-'),
+      text(l.name),
+      text(at(l, 'address', 'socket_address', 'address')),
+      text(at(l, 'address', 'socket_address', 'port_value')),
       l.api_listener ? 'gRPC (api listener)' : 'HTTP',
-      String(hcm.rds?.route_config_name ?? hcm.route_config?.name ?? '-'),
+      text(at(hcm, 'rds', 'route_config_name') ?? at(hcm, 'route_config', 'name')),
     ]);
   }
   return rows;
@@ -97,18 +117,26 @@ function listenersTable(items: Json[]): string[][] {
 function routesTable(items: Json[]): string[][] {
   const rows = [['NAME', 'VHOST', 'DOMAINS', 'MATCH', 'VIRTUAL SERVICE']];
   for (const rc of items) {
-    for (const vh of (rc.virtual_hosts ?? []) as Json[]) {
-      const domains = (vh.domains ?? []) as string[];
+    for (const vh of list(rc.virtual_hosts)) {
+      const domains = list(at(vh, 'domains')).map((d) => text(d));
       const shown = domains.length > 2 ? `${domains[0]} + ${domains.length - 1} more` : domains.join(', ');
-      for (const r of (vh.routes ?? []) as Json[]) {
-        const m = r.match ?? {};
+      for (const r of list(at(vh, 'routes'))) {
+        const path = at(r, 'match', 'path');
+        const prefix = at(r, 'match', 'prefix');
+        const regex = at(r, 'match', 'safe_regex', 'regex');
         const match =
-          m.path ?? (m.prefix !== undefined ? `${m.prefix}*` : m.safe_regex?.regex ? `~${m.safe_regex.regex}` : '/*');
-        const cfg =
-          r.metadata?.filter_metadata?.istio?.config ??
-          r.metadata?.filter_metadata?.istio?.fields?.config?.string_value;
-        const vs = typeof cfg === 'string' ? cfg.split('/').slice(-1)[0] + '.' + cfg.split('/').slice(-3)[0] : '-';
-        rows.push([String(rc.name), String(vh.name), shown, String(match), vs]);
+          path !== undefined
+            ? text(path)
+            : prefix !== undefined
+              ? `${text(prefix)}*`
+              : regex !== undefined
+                ? `~${text(regex)}`
+                : '/*';
+        // filter_metadata.istio.config = /apis/networking.istio.io/v1/namespaces/<ns>/virtual-service/<name>
+        const cfg = text(at(r, 'metadata', 'filter_metadata', 'istio', 'config'), '');
+        const parts = cfg.split('/');
+        const vs = cfg ? `${parts[parts.length - 1]}.${parts[parts.length - 3]}` : '-';
+        rows.push([text(rc.name), text(at(vh, 'name')), shown, match, vs]);
       }
     }
   }
@@ -118,17 +146,21 @@ function routesTable(items: Json[]): string[][] {
 function endpointsTable(items: Json[]): string[][] {
   const rows = [['ENDPOINT', 'STATUS', 'WEIGHT', 'LOCALITY', 'CLUSTER']];
   for (const cla of items) {
-    for (const group of (cla.endpoints ?? []) as Json[]) {
-      const loc = group.locality ?? {};
-      const locality = [loc.region, loc.zone, loc.sub_zone].filter((p: unknown) => p).join('/') || '-';
-      for (const e of (group.lb_endpoints ?? []) as Json[]) {
-        const sock = e.endpoint?.address?.socket_address ?? {};
+    for (const group of list(cla.endpoints)) {
+      const locality =
+        ['region', 'zone', 'sub_zone']
+          .map((k) => text(at(group, 'locality', k), ''))
+          .filter((p) => p)
+          .join('/') || '-';
+      for (const e of list(at(group, 'lb_endpoints'))) {
+        const sock = at(e, 'endpoint', 'address', 'socket_address');
+        const weight = at(e, 'load_balancing_weight');
         rows.push([
-          `${sock.address}:${sock.port_value}`,
-          String(e.health_status ?? 'UNKNOWN'),
-          String(e.load_balancing_weight?.value ?? e.load_balancing_weight ?? 1),
+          `${text(at(sock, 'address'))}:${text(at(sock, 'port_value'))}`,
+          text(at(e, 'health_status'), 'UNKNOWN'),
+          text(at(weight, 'value') ?? weight, '1'),
           locality,
-          String(cla.cluster_name),
+          text(cla.cluster_name),
         ]);
       }
     }

@@ -69,7 +69,7 @@ export function startXdsClient(
   const results: CallResult[] = [];
   let err = '';
   proc.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  createInterface({ input: proc.stdout! }).on('line', (line) =>
+  createInterface({ input: proc.stdout }).on('line', (line) =>
     results.push({ ...(JSON.parse(line) as Omit<CallResult, 'at'>), at: Date.now() }),
   );
   return {

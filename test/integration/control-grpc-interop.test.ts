@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Server } from '@grpc/grpc-js';
 import { echoServer, startXdsClient, waitUntil, type XdsClientProcess } from '../helpers/grpc-xds.js';
-import { startControl, type RunningControl } from '../helpers/processes.js';
+import { runCli, startControl, type RunningControl } from '../helpers/processes.js';
 
 let control: RunningControl;
 let a: { server: Server; port: number };
@@ -26,6 +26,7 @@ async function api(method: string, path: string, body?: unknown): Promise<number
 }
 
 const NET = '/apis/networking.istio.io/v1/namespaces/default';
+const CLIENT_ID = 'grpc~127.0.0.1~client.default~default.svc.cluster.local';
 
 function workloadEntry(name: string, port: number, version: string): unknown {
   return {
@@ -81,6 +82,35 @@ test('calls reach both servers', async () => {
     15_000,
     `calls to both servers (last: ${JSON.stringify(client.results.slice(-3))}; client stderr: ${client.stderr().slice(-1500)})`,
   );
+});
+
+test('proxy-status and proxy-config explain what the client was sent', async () => {
+  await waitUntil(
+    async () => {
+      const res = await runCli(['proxy-status'], control.env);
+      return new RegExp(
+        `^${CLIENT_ID.replace(/[.~]/g, '\\$&')}\\s+default\\s+SYNCED\\s+SYNCED\\s+SYNCED\\s+SYNCED\\s`,
+        'm',
+      ).test(res.stdout);
+    },
+    5_000,
+    'SYNCED on every type',
+  );
+  const clusters = await runCli(['proxy-config', 'clusters', CLIENT_ID], control.env);
+  assert.equal(clusters.code, 0, clusters.stderr);
+  assert.match(clusters.stdout, /^echo\.default\.svc\.cluster\.local\s+8080\s+-\s+outbound\s+EDS\s+ROUND_ROBIN$/m);
+  const endpoints = await runCli(['proxy-config', 'endpoints', CLIENT_ID], control.env);
+  assert.match(
+    endpoints.stdout,
+    new RegExp(`^127\\.0\\.0\\.1:${a.port}\\s+HEALTHY\\s+1\\s+local/zone-a\\s+outbound\\|8080\\|\\|echo`, 'm'),
+  );
+  assert.match(endpoints.stdout, new RegExp(`^127\\.0\\.0\\.1:${b.port}\\s+HEALTHY`, 'm'));
+  const listeners = await runCli(['proxy-config', 'listeners', CLIENT_ID, '-o', 'json'], control.env);
+  const parsed = JSON.parse(listeners.stdout) as { name: string; api_listener?: unknown }[];
+  assert.ok(parsed.some((l) => l.name === 'echo.default.svc.cluster.local:8080' && l.api_listener !== undefined));
+  const missing = await runCli(['proxy-config', 'clusters', 'nobody'], control.env);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /not connected/);
 });
 
 test('a VirtualService sending 100% to subset v2 moves every call there within 2 s', async () => {

@@ -180,6 +180,11 @@ export class AdsTestClient<Req, Res> {
     }
   }
 
+  /** Half-closes the stream: the client ends it on purpose (a proxy shutting down gracefully). */
+  end(): void {
+    this.call.end();
+  }
+
   close(): void {
     this.call.cancel();
     this.client.close();

@@ -94,9 +94,14 @@ export abstract class AdsStream<Req extends AdsRequest = AdsRequest, Res = unkno
 
   start(): void {
     this.call.on('data', (request: Req) => this.guard(() => this.onRequest(request)));
+    // The client half-closed its side. grpc-js also ends the readable side when a call is cancelled, so decide on
+    // the next turn, once a cancellation would have been seen: only an uncancelled end is a graceful one.
     this.call.on('end', () => {
-      this.graceful = true;
-      this.shutdown();
+      setImmediate(() => {
+        if (this.closed || this.call.cancelled) return;
+        this.graceful = true;
+        this.shutdown();
+      });
     });
     this.call.on('cancelled', () => this.close('cancelled'));
     this.call.on('error', (error: unknown) => this.close(`error: ${errorMessage(error)}`));
