@@ -139,7 +139,7 @@ void describe('http routes', () => {
   });
 
   void it('redirect and direct response', () => {
-    const { routes: out } = routes([
+    const { routes: out, warnings } = routes([
       {
         match: [{ uri: { prefix: '/old' } }],
         redirect: {
@@ -150,7 +150,7 @@ void describe('http routes', () => {
           derivePort: 'FROM_REQUEST_PORT',
         },
       },
-      { match: [{ uri: { prefix: '/moved' } }], redirect: { uri: '/there', port: 8443 } },
+      { match: [{ uri: { prefix: '/moved' } }], redirect: { uri: '/there', port: 8443 }, timeout: '1s' },
       { match: [{ uri: { exact: '/health' } }], directResponse: { status: 200, body: { string: 'ok' } } },
       { directResponse: { status: 503, body: { bytes: 'AAE=' } } },
     ]);
@@ -169,6 +169,9 @@ void describe('http routes', () => {
     assert.deepEqual(out[2]!.direct_response, { status: 200, body: { inline_string: 'ok' } });
     assert.deepEqual(out[3]!.direct_response, { status: 503, body: { inline_bytes: 'AAE=' } });
     assert.equal(out[3]!.route, undefined);
+    assert.deepEqual(warnings, [
+      'VirtualService default/reviews: spec.http[1].timeout: has no effect on a route that answers itself (redirect, directResponse)',
+    ]);
   });
 
   void it('rewrite, timeout, retries: explicit, status codes, disabled, backoff, remote localities', () => {

@@ -183,6 +183,13 @@ void describe('outbound routes: which VirtualService applies', () => {
     );
   });
 
+  void it('a host that names no service is reported (names with dots are not short names)', () => {
+    const { warnings } = outbound([web], [virtualService('typo', route('typo', 'web.default'))]);
+    assert.deepEqual(warnings, [
+      'VirtualService default/typo: spec.hosts: web.default matches no service; its routes apply to nothing',
+    ]);
+  });
+
   void it('a VirtualService bound only to a gateway, or not exported here, does not apply', () => {
     const { hosts } = outbound(
       [web],

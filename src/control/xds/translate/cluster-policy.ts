@@ -126,7 +126,11 @@ function seconds(text: string | undefined): { value: number } | undefined {
 }
 
 /** Upstream HTTP options (envoy.extensions.upstreams.http.v3.HttpProtocolOptions), or undefined when all default. */
-function httpProtocolOptions(pool: ConnectionPoolSettings | undefined, protocol: Protocol): ProtoObject | undefined {
+function httpProtocolOptions(
+  pool: ConnectionPoolSettings | undefined,
+  protocol: Protocol,
+  warn: PolicyWarn,
+): ProtoObject | undefined {
   const http = pool?.http;
   const common: ProtoObject = {};
   if (http?.idleTimeout !== undefined) common.idle_timeout = durationOf(http.idleTimeout);
@@ -139,6 +143,9 @@ function httpProtocolOptions(pool: ConnectionPoolSettings | undefined, protocol:
   const h2 = isHttp2(protocol) || (protocol === 'HTTP' && http?.h2UpgradePolicy === 'UPGRADE');
   const h2Options: ProtoObject =
     http?.maxConcurrentStreams !== undefined ? { max_concurrent_streams: wrapped(http.maxConcurrentStreams) } : {};
+  if (!h2 && http?.useClientProtocol !== true && http?.maxConcurrentStreams !== undefined) {
+    warn('connectionPool.http.maxConcurrentStreams', 'applies to HTTP/2 upstream connections only; ignored');
+  }
   if (!h2 && Object.keys(common).length === 0 && http?.useClientProtocol !== true) return undefined;
   const options: ProtoObject = { '@type': HTTP_PROTOCOL_OPTIONS_TYPE_URL };
   if (Object.keys(common).length > 0) options.common_http_protocol_options = common;
@@ -191,7 +198,7 @@ export function connectionPoolFields(
     );
   }
   if (isHttpLike(protocol)) {
-    const options = httpProtocolOptions(pool, protocol);
+    const options = httpProtocolOptions(pool, protocol, warn);
     if (options !== undefined) out.typed_extension_protocol_options = { [HTTP_PROTOCOL_OPTIONS_KEY]: options };
   }
   return out;

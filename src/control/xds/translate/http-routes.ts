@@ -67,6 +67,10 @@ function routeBody(http: HTTPRoute, vs: VirtualService, env: RouteEnv, warn: Rou
     }
     if (http.redirect !== undefined) body.redirect = redirectAction(http.redirect, env.ctx.port);
     else body.direct_response = directResponseAction(http.directResponse!);
+    for (const field of ['timeout', 'retries', 'mirror', 'mirrors', 'mirrorPercentage'] as const) {
+      if (http[field] !== undefined)
+        warn(field, 'has no effect on a route that answers itself (redirect, directResponse)');
+    }
   } else {
     const { action, destinationHeaders } = routeAction(http, namespaceOf(vs), env, warn);
     body.route = action;
@@ -110,6 +114,7 @@ export function virtualServiceRoutes(vs: VirtualService, env: RouteEnv, warnings
     for (const { match, name, statPrefix } of applicable) {
       const route: ProtoObject = { name, match, ...body, metadata };
       if (statPrefix !== undefined && env.ctx.type !== 'grpc') route.stat_prefix = statPrefix;
+      else if (statPrefix !== undefined) warn('match.statPrefix', 'proxyless gRPC keeps no per-route stats; ignored');
       routes.push(route);
     }
   });

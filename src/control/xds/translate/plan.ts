@@ -19,7 +19,7 @@ import { planClusters, type ClusterPlan } from './clusters.js';
 import { ruleDependsOnLabels, selectDestinationRule, type EffectiveRule } from './destination-rules.js';
 import { localityAware } from './locality.js';
 import type { ProxyType } from './proxy.js';
-import { outboundScope, selectVirtualService, type OutboundScope } from './scope.js';
+import { hostMatchRank, outboundScope, selectVirtualService, type HostClaim, type OutboundScope } from './scope.js';
 
 export interface ServicePlan {
   readonly service: MeshService;
@@ -76,6 +76,23 @@ function planService(scope: OutboundScope, service: MeshService, warnings: Warni
   };
 }
 
+/** A mesh VirtualService host that names no service at all (a common slip: `reviews.default` is taken literally). */
+function unmatchedHosts(scope: OutboundScope, warnings: Warnings): void {
+  const { view } = scope;
+  const hostnames = [...view.services.keys()];
+  const report = (claim: HostClaim<VirtualService>): void => {
+    const host = claim.host;
+    if (
+      view.services.has(host) ||
+      (host.startsWith('*') && hostnames.some((h) => hostMatchRank(host, h) !== undefined))
+    )
+      return;
+    warnings.add(claim.item, 'spec.hosts', `${host} matches no service; its routes apply to nothing`);
+  };
+  for (const claims of scope.virtualServices.exact.values()) claims.forEach(report);
+  scope.virtualServices.wildcard.forEach(report);
+}
+
 const cache = new WeakMap<MeshView, Map<string, ScopePlan>>();
 
 /** The plan for a namespace's proxies of one type (cached per view object). */
@@ -91,6 +108,7 @@ export function scopePlan(view: MeshView, namespace: string, type: ProxyType): S
     const scope = outboundScope(view, namespace, type);
     const warnings = new Warnings();
     const services = scope.services.map((s) => planService(scope, s, warnings));
+    unmatchedHosts(scope, warnings);
     plan = {
       scope,
       services,
