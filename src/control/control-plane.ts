@@ -12,7 +12,7 @@ import { Registry } from '../registry/registry.js';
 import { VipAllocator } from '../registry/vip-allocator.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
-import { ServiceVipAdmission } from './api/admission.js';
+import { ServiceEntryVipAdmission, ServiceVipAdmission, type AdmissionPlugin } from './api/admission.js';
 import { ApiServer } from './api/server.js';
 import { ResourceService } from './api/resources.js';
 import { TokenSet, ensureAdminToken } from './auth.js';
@@ -98,8 +98,14 @@ export class ControlPlane {
     });
     const xdsPort = await this.xds.start({ port: this.opts.xdsPort ?? 15010, host });
 
-    const vips = await ServiceVipAdmission.seeded(new VipAllocator(this.opts.serviceCidr ?? '127.2.0.0/16'), store);
-    const resources = new ResourceService(store, new Map([['Service', vips]]));
+    const allocator = new VipAllocator(this.opts.serviceCidr ?? '127.2.0.0/16');
+    const resources = new ResourceService(
+      store,
+      new Map<string, AdmissionPlugin>([
+        ['Service', await ServiceVipAdmission.seeded(allocator, store)],
+        ['ServiceEntry', await ServiceEntryVipAdmission.seeded(allocator, store)],
+      ]),
+    );
     this.api = new ApiServer({
       resources,
       tokens: new TokenSet([this.adminToken]),

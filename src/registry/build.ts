@@ -125,6 +125,9 @@ export function buildServiceEntry(se: StoredServiceEntry, workloads: readonly Wo
     exportTo: resolveExportTo(spec.exportTo, namespace),
   };
   const source = `serviceentry:${namespace}/${name}`;
+  // Addresses the control plane allocated for hosts without spec.addresses (Istio's status.addresses).
+  const status = se.status as { addresses?: { value: string; host: string }[] } | undefined;
+  const allocated = new Map((status?.addresses ?? []).map((a) => [a.host, a.value]));
   let shared: MeshEndpoint[] | undefined;
   if (spec.workloadSelector) {
     shared = workloads.map((w) => workloadEndpoint(w, targets));
@@ -164,6 +167,7 @@ export function buildServiceEntry(se: StoredServiceEntry, workloads: readonly Wo
         }),
       ];
     }
-    return finish({ hostname: host, ...base, ports, endpoints });
+    const vip = base.vip ?? allocated.get(host);
+    return finish({ hostname: host, ...base, vip, ports, endpoints });
   });
 }

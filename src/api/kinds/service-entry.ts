@@ -81,7 +81,13 @@ export const serviceEntrySpecSchema = crossCheck(
 );
 
 export type ServiceEntrySpec = z.infer<typeof serviceEntrySpecSchema>;
-export type ServiceEntry = Resource<ServiceEntrySpec>;
+
+/** Istio's ServiceEntryStatus: the control plane writes the addresses it allocated for hosts without spec.addresses. */
+export const serviceEntryStatusSchema = z.strictObject({
+  addresses: z.array(z.strictObject({ value: z.string(), host: z.string() })).optional(),
+});
+export type ServiceEntryStatus = z.infer<typeof serviceEntryStatusSchema>;
+export type ServiceEntry = Resource<ServiceEntrySpec, ServiceEntryStatus>;
 
 export const serviceEntryKind: KindDefinition = {
   kind: 'ServiceEntry',
@@ -92,6 +98,7 @@ export const serviceEntryKind: KindDefinition = {
   shortNames: ['se'],
   namespaced: true,
   spec: serviceEntrySpecSchema,
+  status: serviceEntryStatusSchema,
   columns: [
     fieldColumn('HOSTS', 'spec', ['hosts']),
     fieldColumn('LOCATION', 'spec', ['location']),

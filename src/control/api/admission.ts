@@ -86,3 +86,66 @@ export class ServiceVipAdmission implements AdmissionPlugin {
     }
   }
 }
+
+interface ServiceEntryish {
+  spec?: { hosts?: string[]; addresses?: string[] };
+  status?: { addresses?: { value: string; host: string }[] };
+}
+
+/**
+ * Istio's address auto-allocation for ServiceEntries: every non-wildcard host of an entry without spec.addresses
+ * gets a VIP from the service CIDR, kept in `status.addresses` for the entry's life (updates keep the addresses of
+ * hosts that remain; new hosts get new ones; removed hosts give theirs back).
+ */
+export class ServiceEntryVipAdmission implements AdmissionPlugin {
+  constructor(private readonly allocator: VipAllocator) {}
+
+  static async seeded(allocator: VipAllocator, store: Store): Promise<ServiceEntryVipAdmission> {
+    const { items } = await store.list('ServiceEntry');
+    for (const se of items) {
+      for (const a of (se as ServiceEntryish).status?.addresses ?? []) {
+        if (allocator.contains(a.value)) allocator.reserve(a.value);
+      }
+    }
+    return new ServiceEntryVipAdmission(allocator);
+  }
+
+  beforeCreate(obj: Resource): void {
+    this.assign(obj as ServiceEntryish, new Map());
+  }
+
+  createFailed(obj: Resource): void {
+    for (const a of (obj as ServiceEntryish).status?.addresses ?? []) this.allocator.release(a.value);
+  }
+
+  beforeUpdate(obj: Resource, current: StoredResource): void {
+    const kept = new Map(((current as ServiceEntryish).status?.addresses ?? []).map((a) => [a.host, a.value]));
+    const next = this.assign(obj as ServiceEntryish, kept);
+    for (const [host, ip] of kept) if (!next.has(host)) this.allocator.release(ip);
+  }
+
+  afterDelete(obj: StoredResource): void {
+    for (const a of (obj as ServiceEntryish).status?.addresses ?? []) {
+      if (this.allocator.contains(a.value)) this.allocator.release(a.value);
+    }
+  }
+
+  /** Sets status.addresses from `kept` plus new allocations; returns the host -> address map in force. */
+  private assign(se: ServiceEntryish, kept: ReadonlyMap<string, string>): Map<string, string> {
+    const out = new Map<string, string>();
+    if ((se.spec?.addresses ?? []).length === 0) {
+      for (const host of new Set(se.spec?.hosts ?? [])) {
+        if (host.includes('*')) continue;
+        out.set(host, kept.get(host) ?? this.allocator.allocate());
+      }
+    }
+    const addresses = [...out].map(([host, value]) => ({ value, host }));
+    if (addresses.length > 0) se.status = { ...(se.status ?? {}), addresses };
+    else if (se.status?.addresses) {
+      const { addresses: _dropped, ...rest } = se.status;
+      se.status = Object.keys(rest).length > 0 ? rest : undefined;
+      if (se.status === undefined) delete se.status;
+    }
+    return out;
+  }
+}
