@@ -12,7 +12,7 @@ import {
 import { proxyOwn, sharedOutbound, translate } from '../../../src/control/xds/translate/index.js';
 import type { ProxyContext } from '../../../src/control/xds/translate/proxy.js';
 import { bookinfoView, reviews } from './bookinfo.js';
-import { destinationRule, find, grpcClient, names, sidecar, view, virtualService } from './fixtures.js';
+import { assertEncodes, destinationRule, find, grpcClient, names, sidecar, view, virtualService } from './fixtures.js';
 
 const TYPES: XdsTypeUrl[] = [CLUSTER_TYPE_URL, ENDPOINT_TYPE_URL, LISTENER_TYPE_URL, ROUTE_TYPE_URL];
 
@@ -20,6 +20,28 @@ function outboundHosts(resources: Partial<Record<XdsTypeUrl, readonly ProtoObjec
   const config = find(resources, ROUTE_TYPE_URL, 'outbound') as { virtual_hosts: { name: string }[] };
   return config.virtual_hosts.map((vh) => vh.name);
 }
+
+void describe('translate: every resource of a realistic mesh encodes as its Envoy message', () => {
+  const gatewayProxy: ProxyContext = {
+    type: 'gateway',
+    id: 'router~127.1.0.2~ingress-1.istio-system~istio-system.svc.cluster.local',
+    namespace: 'istio-system',
+    labels: { istio: 'ingressgateway' },
+  };
+  const infra = sidecar({
+    namespace: 'infra',
+    labels: { app: 'vault' },
+    locality: { region: 'eu', zone: 'eu-a', subZone: '' },
+  });
+  for (const proxy of [sidecar(), infra, grpcClient(), gatewayProxy]) {
+    void it(`for a ${proxy.type} in ${proxy.namespace}`, () => {
+      const { resources } = translate(bookinfoView(), proxy);
+      assertEncodes(resources);
+      assert.ok(names(resources, CLUSTER_TYPE_URL).length >= 10);
+      if (proxy.type !== 'grpc') assert.ok(names(resources, LISTENER_TYPE_URL).length >= 1);
+    });
+  }
+});
 
 void describe('translate', () => {
   for (const proxy of [sidecar(), grpcClient(), sidecar({ locality: { region: 'eu', zone: 'eu-a', subZone: '' } })]) {
