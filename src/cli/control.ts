@@ -48,38 +48,45 @@ export function registerControl(program: Command): void {
         serviceCidr: flags.serviceCidr,
         logger,
       });
+      // Handlers first: whoever reads the ready line may signal at once.
+      let stopping = false;
+      let started: Promise<unknown> = Promise.resolve();
+      const shutdown = (signal: string): void => {
+        if (stopping) return;
+        stopping = true;
+        logger.info({ signal }, 'draining');
+        started
+          .catch(() => undefined)
+          .then(() => cp.stop())
+          .then(
+            () => {
+              logger.info('stopped');
+              process.exit(0);
+            },
+            (err: unknown) => {
+              logger.error({ err: errorMessage(err) }, 'error while stopping');
+              process.exit(1);
+            },
+          );
+      };
+      process.on('SIGTERM', () => shutdown('SIGTERM'));
+      process.on('SIGINT', () => shutdown('SIGINT'));
+
       let addresses;
       try {
-        addresses = await cp.start();
+        started = cp.start();
+        addresses = (await started) as Awaited<ReturnType<ControlPlane['start']>>;
       } catch (err) {
         process.stderr.write(`shoal control: ${errorMessage(err)}\n`);
         await cp.stop().catch(() => undefined);
         process.exit(2);
       }
+      if (stopping) return;
       writeClientConfig({ server: addresses.http.url, token: cp.adminToken });
       logger.info(
         { api: addresses.http.url, xds: addresses.xds.address, dataDir, clientConfig: clientConfigPath() },
         'control plane ready',
       );
       process.stdout.write(`shoal control: api ${addresses.http.url} xds ${addresses.xds.address}\n`);
-
-      let stopping = false;
-      const shutdown = (signal: string): void => {
-        if (stopping) return;
-        stopping = true;
-        logger.info({ signal }, 'draining');
-        cp.stop().then(
-          () => {
-            logger.info('stopped');
-            process.exit(0);
-          },
-          (err: unknown) => {
-            logger.error({ err: errorMessage(err) }, 'error while stopping');
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGTERM', () => shutdown('SIGTERM'));
-      process.on('SIGINT', () => shutdown('SIGINT'));
     });
 }

@@ -49,7 +49,7 @@ export async function startControl(
     let out = '';
     const onData = (d: Buffer): void => {
       out += d.toString();
-      const m = /api (http:\/\/\S+) xds (\S+)/.exec(out);
+      const m = /api (http:\/\/\S+) xds (\S+)\n/.exec(out);
       if (m) {
         proc.stdout.off('data', onData);
         resolve([m[1]!, m[2]!]);
