@@ -31,7 +31,7 @@ test('SIGTERM ends open watches and exits 0, logging one JSON object per line', 
 test('--log-format text writes lines for people', async () => {
   const control = await startControl({ args: ['--log-format', 'text'] });
   assert.equal(await control.stop(), 0);
-  assert.match(control.stderr(), /^\S+Z INFO  control plane ready api=http:\/\/127\.0\.0\.1:\d+/m);
+  assert.match(control.stderr(), /^\S+Z INFO {2}control plane ready api=http:\/\/127\.0\.0\.1:\d+/m);
 });
 
 test('an unavailable store fails with one clear line and a non-zero code', async () => {
