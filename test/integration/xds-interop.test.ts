@@ -4,7 +4,7 @@
  * and calls a grpc-js echo server. The call must succeed; moving the endpoint must move the traffic; a Cluster the
  * client cannot use must be NACKed (recorded by the server) while traffic keeps flowing on the last good one.
  */
-import { Server, ServerCredentials, status as GrpcStatus, type ServiceDefinition } from '@grpc/grpc-js';
+import { status as GrpcStatus, type Server } from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { CLUSTER_TYPE_URL } from '../../src/control/xds/resource-types.js';
 import type { TypeStatus } from '../../src/control/xds/type-tracker.js';
 import { echoCluster, echoSnapshot, LISTENER_NAME } from '../unit/xds/fixtures.js';
+import { echoServer } from '../helpers/grpc-xds.js';
 import { startXdsServer, waitFor, type TestXdsServer } from './xds-test-client.js';
 
 const NODE_ID = 'sidecar~127.1.0.9~client-1.default~default.svc.cluster.local';
@@ -22,30 +23,6 @@ interface CallResult {
   server?: string;
   code?: number;
   details?: string;
-}
-
-const identity = (b: Buffer): Buffer => b;
-const ECHO: ServiceDefinition = {
-  Who: {
-    path: '/shoal.test.Echo/Who',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: identity,
-    requestDeserialize: identity,
-    responseSerialize: identity,
-    responseDeserialize: identity,
-  },
-};
-
-async function echoServer(name: string): Promise<{ server: Server; port: number }> {
-  const server = new Server();
-  server.addService(ECHO, {
-    Who: (_call: unknown, callback: (error: null, reply: Buffer) => void) => callback(null, Buffer.from(name)),
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p)));
-  });
-  return { server, port };
 }
 
 let xds: TestXdsServer;
