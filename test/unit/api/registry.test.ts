@@ -26,10 +26,10 @@ void test('KINDS lists the eleven stable kinds with their groups, versions and s
   }
 });
 
-void test('only WorkloadEntry and Deployment have a status schema', () => {
+void test('only Deployment, ServiceEntry (allocated addresses) and WorkloadEntry have a status schema', () => {
   assert.deepEqual(
     KINDS.filter((k) => k.status !== undefined).map((k) => k.kind),
-    ['Deployment', 'WorkloadEntry'],
+    ['Deployment', 'ServiceEntry', 'WorkloadEntry'],
   );
 });
 
