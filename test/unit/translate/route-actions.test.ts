@@ -1,57 +1,9 @@
 /** VirtualService http routes: names, destinations, redirects, rewrites, timeouts, retries, faults, mirrors, headers, hashing. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { HTTPRoute } from '../../../src/api/kinds/http-route.js';
-import type { DestinationRule } from '../../../src/api/kinds/destination-rule.js';
+import { HOST, routes, to, ZERO } from './route-fixtures.js';
 import type { ProtoObject } from '../../../src/control/xds/proto-object.js';
-import { ROUTE_TYPE_URL } from '../../../src/control/xds/resource-types.js';
-import { translate } from '../../../src/control/xds/translate/index.js';
-import {
-  assertEncodes,
-  DEFAULT_RETRY,
-  destinationRule,
-  endpoint,
-  find,
-  port,
-  service,
-  sidecar,
-  view,
-  virtualService,
-  vsMetadata,
-} from './fixtures.js';
-
-const reviews = service('reviews', [port(9080)], [endpoint('127.1.0.11', [9080], { labels: { version: 'v1' } })]);
-const ratings = service('ratings', [port(9080), port(9081, 'HTTP', 'http-admin')], []);
-const HOST = 'reviews.default.svc.cluster.local';
-const ZERO = { seconds: 0, nanos: 0 };
-const SUBSETS = destinationRule('reviews', {
-  host: 'reviews',
-  subsets: [
-    { name: 'v1', labels: { version: 'v1' } },
-    { name: 'v2', labels: { version: 'v2' } },
-  ],
-});
-
-/** The routes of reviews:9080 for one VirtualService with these http routes. */
-function routes(
-  http: HTTPRoute[],
-  rules: DestinationRule[] = [SUBSETS],
-): { routes: ProtoObject[]; warnings: string[] } {
-  const v = view([reviews, ratings], {
-    virtualServices: [virtualService('reviews', { hosts: ['reviews'], http })],
-    destinationRules: rules,
-  });
-  const { resources, warnings } = translate(v, sidecar());
-  assertEncodes(resources);
-  const config = find(resources, ROUTE_TYPE_URL, 'outbound') as {
-    virtual_hosts: { name: string; routes: ProtoObject[] }[];
-  };
-  return { routes: config.virtual_hosts.find((vh) => vh.name === `${HOST}:9080`)!.routes, warnings };
-}
-
-const to = (host: string, subset?: string, portNumber?: number) => ({
-  destination: { host, ...(subset ? { subset } : {}), ...(portNumber ? { port: { number: portNumber } } : {}) },
-});
+import { DEFAULT_RETRY, vsMetadata } from './fixtures.js';
 
 void describe('http routes', () => {
   void it('names, matches in order, one route per match, metadata naming the VirtualService', () => {
