@@ -3,8 +3,9 @@
  * its `*_lb_config`, or `load_balancing_policy` extensions, first supported one wins, `wrr_locality` unwrapped),
  * circuit-breaker thresholds (DEFAULT priority), outlier detection, and upstream HTTP protocol options.
  * Policy names follow Envoy's extension names (`round_robin`, `least_request`, `ring_hash`, `maglev`, `random`),
- * the keys of src/proxy/lb/'s registry.
+ * the keys of src/proxy/lb/'s registry, which checks each decoded policy: what it cannot balance by is NACKed here.
  */
+import { configureLoadBalancer } from '../lb/registry.js';
 import {
   at,
   durationMs,
@@ -236,6 +237,11 @@ export function lbSettings(o: Json): LbSettings {
     else if (legacy === 'MAGLEV')
       policy = maglev(obj(o.maglev_lb_config, 'maglev_lb_config') ?? {}, 'maglev_lb_config');
     else policy = { name: 'random', config: {} };
+  }
+  // The load balancers decide what they can do with a config (src/proxy/lb/registry.ts): their "no" is a NACK.
+  const configured = configureLoadBalancer(policy.name, policy.config);
+  if (!configured.ok) {
+    fail(o.load_balancing_policy !== undefined ? 'load_balancing_policy' : 'lb_policy', configured.error);
   }
   return { policy, panicThresholdPercent, localityWeighted };
 }

@@ -108,6 +108,17 @@ void describe('decodeCluster rejects', () => {
         }),
         'Cluster "c": transport_socket: transport socket alts (envoy.extensions.transport_sockets.alts.v3.Alts) is not supported (tls, raw_buffer)',
       ],
+      [
+        eds({ round_robin_lb_config: { slow_start_config: { slow_start_window: { seconds: 30 } } } }),
+        'Cluster "c": lb_policy: round_robin_lb_config.slowStart: not supported',
+      ],
+      [
+        eds({
+          lb_policy: 'LEAST_REQUEST',
+          least_request_lb_config: { active_request_bias: { default_value: 500, runtime_key: 'k' } },
+        }),
+        'Cluster "c": lb_policy: least_request_lb_config.active_request_bias: must be 0..100',
+      ],
       [eds({ connect_timeout: {} }), 'Cluster "c": connect_timeout: must be greater than 0'],
       [
         eds({ circuit_breakers: { thresholds: [{ retry_budget: {} }] } }),

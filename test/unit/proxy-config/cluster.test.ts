@@ -110,7 +110,7 @@ void describe('decodeCluster', () => {
         lb_policy: 'LEAST_REQUEST',
         least_request_lb_config: {
           choice_count: { value: 3 },
-          slow_start_config: { slow_start_window: { seconds: 30 }, aggression: { default_value: 2, runtime_key: 'k' } },
+          active_request_bias: { default_value: 0.5, runtime_key: 'k' },
         },
         common_lb_config: { locality_weighted_lb_config: {} },
         outlier_detection: {
@@ -161,11 +161,7 @@ void describe('decodeCluster', () => {
     assert.deepEqual(plain(c.lb), {
       policy: {
         name: 'least_request',
-        config: {
-          choiceCount: 3,
-          activeRequestBias: 1,
-          slowStart: { windowMs: 30_000, aggression: 2, minWeightPercent: 10 },
-        },
+        config: { choiceCount: 3, activeRequestBias: 0.5 },
       },
       panicThresholdPercent: 50,
       localityWeighted: true,
