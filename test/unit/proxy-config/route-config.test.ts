@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import type { ProtoObject } from '../../../src/control/xds/proto-object.js';
 import { toStruct } from '../../../src/control/xds/well-known.js';
 import { decodeRouteConfiguration, type RouteTable } from '../../../src/proxy/config/index.js';
+import { parseHashPolicies } from '../../../src/proxy/lb/hash-policy.js';
 import { decoded, plain, ROUTE_CONFIGURATION, TYPE, TYPED_STRUCT } from './helpers.js';
 
 const PREVIOUS_HOSTS = {
@@ -179,6 +180,43 @@ void describe('decodeRouteConfiguration', () => {
       cluster: 'tcp',
       timeoutMs: 0,
       upgrades: ['connect'],
+    });
+  });
+
+  void it('hands hash policies to src/proxy/lb in a shape it reads', () => {
+    const table = decoded(decodeRouteConfiguration, ROUTE_CONFIGURATION, {
+      name: 'rc',
+      virtual_hosts: [
+        {
+          name: 'vh',
+          domains: ['*'],
+          routes: [
+            {
+              match: { prefix: '/' },
+              route: {
+                cluster: 'c',
+                hash_policy: [
+                  { header: { header_name: 'x-user' } },
+                  { cookie: { name: 'sticky', ttl: { seconds: 60 } }, terminal: true },
+                  { connection_properties: { source_ip: true } },
+                  { query_parameter: { name: 'u' } },
+                ],
+              },
+            },
+          ],
+        },
+      ],
+    });
+    const action = table.virtualHosts[0]!.routes[0]!.action;
+    assert.ok(action.type === 'cluster');
+    assert.deepEqual(parseHashPolicies(action.hashPolicy), {
+      ok: true,
+      value: [
+        { kind: 'header', name: 'x-user', terminal: false },
+        { kind: 'cookie', name: 'sticky', ttlMs: 60_000, path: undefined, terminal: true },
+        { kind: 'source_ip', terminal: false },
+        { kind: 'query_parameter', name: 'u', terminal: false },
+      ],
     });
   });
 
