@@ -1,7 +1,8 @@
 /** `npm run bench [suite...]`: runs the benchmarks and prints Markdown for docs/benchmarks.md. */
 import { benchApi } from './api.js';
+import { benchXds } from './xds/index.js';
 
-const suites: Record<string, () => Promise<string>> = { api: benchApi };
+const suites: Record<string, () => Promise<string>> = { api: benchApi, xds: benchXds };
 const wanted = process.argv.slice(2);
 const names = wanted.length > 0 ? wanted : Object.keys(suites);
 for (const name of names) {
