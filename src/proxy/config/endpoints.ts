@@ -9,6 +9,7 @@
  */
 import { isIP } from 'node:net';
 import type { Result } from '../../core/result.js';
+import type { HealthStatus, LbEndpoint as PickerEndpoint, Locality } from '../lb/types.js';
 import {
   at,
   decodeResource,
@@ -26,25 +27,11 @@ import {
   type Json,
 } from './read.js';
 
-export type HealthStatus = 'HEALTHY' | 'UNHEALTHY' | 'DEGRADED' | 'UNKNOWN';
+export type { HealthStatus, Locality };
 
-export interface Locality {
-  readonly region: string;
-  readonly zone: string;
-  readonly subZone: string;
-}
-
-/** One upstream host, as src/proxy/lb/ takes it. */
-export interface LbEndpoint {
-  /** `ip:port` (`[ip]:port` for IPv6); host names for DNS clusters. Unique within an EndpointSet. */
-  readonly key: string;
-  readonly address: string;
-  readonly port: number;
-  readonly weight: number;
-  readonly health: HealthStatus;
-  readonly locality: Locality;
-  readonly priority: number;
-  /** The endpoint's hostname, when the control plane gave one (not used for connecting). */
+/** One upstream host: the load balancers' endpoint, plus the hostname the control plane gave, if any. */
+export interface LbEndpoint extends PickerEndpoint {
+  /** Not used for connecting. */
   readonly hostname?: string;
 }
 
