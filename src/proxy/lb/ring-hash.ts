@@ -7,9 +7,10 @@
  * changes every host's point count whenever a host comes or goes (10 -> 9 hosts at 1024: 103 -> 114 points
  * each), moving about as many keys between surviving hosts as the removed host had. Shoal gives a host
  * round(w / w_min * k) points, where k is the smallest power of two with k * sum(w / w_min) >= minimum_ring_size
- * (halved while the ring would exceed maximum_ring_size). k only changes when the total relative weight crosses
- * a power-of-two fraction of the minimum (8 -> 7 or 16 -> 15 equal hosts at 1024), so in every other change a key
- * whose host is still there keeps it: only the removed host's keys move, and adding it back restores them.
+ * (halved while the ring would exceed maximum_ring_size). A host's points change only when k does (the total
+ * relative weight crossing a power-of-two fraction of the minimum: 8 -> 7 or 16 -> 15 equal hosts at 1024) or
+ * w_min does, so in every other change a key whose host is still there keeps it: only the removed host's keys
+ * move, and adding it back restores them.
  */
 import { err, ok, type Result } from '../../core/result.js';
 import { asObject, field, readNumber, unknownField } from './config.js';
