@@ -33,7 +33,7 @@ export class EncodingCache {
    * as-is when nothing in it changed.
    */
   set(setKey: string, typeUrl: XdsTypeUrl, objects: readonly ProtoObject[]): TypeResources {
-    const encoded = objects.map((o) => this.encode(typeUrl, o));
+    const encoded = objects.map((o) => this.encode(setKey, typeUrl, o));
     const next = typeResources(typeUrl, encoded);
     const previous = this.sets.get(setKey);
     if (previous !== undefined && previous.version === next.version) return previous;
@@ -50,9 +50,10 @@ export class EncodingCache {
     this.sets.delete(setKey);
   }
 
-  private encode(typeUrl: XdsTypeUrl, object: ProtoObject): { name: string; resource: AnyMessage } {
+  /** Entries are per set: two proxies' resources of the same name (their inbound listeners) differ in content. */
+  private encode(setKey: string, typeUrl: XdsTypeUrl, object: ProtoObject): { name: string; resource: AnyMessage } {
     const name = resourceNameOf(typeUrl, object);
-    const key = `${typeUrl}\0${name}`;
+    const key = `${setKey}\0${name}`;
     const json = JSON.stringify(object);
     const cached = this.entries.get(key);
     if (cached !== undefined && cached.json === json) {

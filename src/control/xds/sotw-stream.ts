@@ -27,8 +27,15 @@ interface SotwTypeState extends TypeState {
   readonly type: XdsResourceType;
   /** The client has named resources at least once (ends the legacy "empty means wildcard" meaning). */
   explicit: boolean;
-  /** name -> version of the subscribed resources as of the last response. */
-  sent: Map<string, string>;
+  /**
+   * The subscribed resources as of the last response: a reference to that (immutable) selection, never a copy,
+   * so a push to thousands of streams allocates nothing per name.
+   */
+  sent: ReadonlyMap<string, SnapshotResource>;
+  /** Names to send again even if `sent` has them at the current version (newly subscribed ones). */
+  resend: Set<string>;
+  /** The resource_names of the last request, to skip rebuilding an unchanged subscription (every ACK repeats it). */
+  lastNames: readonly string[];
   /** Respond even if nothing changed (the first request for the type, or the wildcard was just added). */
   mustRespond: boolean;
   /** The subscription changed since the last evaluation. */
@@ -37,11 +44,22 @@ interface SotwTypeState extends TypeState {
   evaluated: string;
 }
 
-function sameVersions(selection: ReadonlyMap<string, SnapshotResource>, sent: ReadonlyMap<string, string>): boolean {
-  if (selection.size !== sent.size) return false;
-  for (const [name, resource] of selection) {
-    if (sent.get(name) !== resource.version) return false;
-  }
+const NOTHING_SENT: ReadonlyMap<string, SnapshotResource> = new Map();
+
+function sentBefore(state: SotwTypeState, resource: SnapshotResource): boolean {
+  return !state.resend.has(resource.name) && state.sent.get(resource.name)?.version === resource.version;
+}
+
+function sameVersions(selection: ReadonlyMap<string, SnapshotResource>, state: SotwTypeState): boolean {
+  if (state.resend.size > 0 || selection.size !== state.sent.size) return false;
+  if (selection === state.sent) return true;
+  for (const resource of selection.values()) if (!sentBefore(state, resource)) return false;
+  return true;
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
@@ -81,17 +99,21 @@ export class SotwStream extends AdsStream<DiscoveryRequest, DiscoveryResponse, S
     const selection = this.select(snapshot, state);
     let resources: SnapshotResource[];
     if (type.fullStateInSotw) {
-      if (!state.mustRespond && sameVersions(selection, state.sent)) return;
+      if (!state.mustRespond && sameVersions(selection, state)) return;
       resources = [...selection.values()];
     } else {
-      resources = [...selection.values()].filter((r) => state.sent.get(r.name) !== r.version);
+      resources = [];
+      for (const r of selection.values()) if (!sentBefore(state, r)) resources.push(r);
       if (resources.length === 0) {
-        state.sent = new Map([...selection].map(([name, r]) => [name, r.version]));
+        state.sent = selection;
+        state.resend.clear();
         state.mustRespond = false;
         return;
       }
     }
-    const version = state.wildcard ? typeVersion : versionOfSet(selection);
+    // A selection that is the whole type has the type's version: no need to hash the names again per stream.
+    const all = snapshot.resources(type.typeUrl);
+    const version = state.wildcard || selection === all ? typeVersion : versionOfSet(selection);
     const nonce = this.nextNonce();
     const written = this.send({
       version_info: version,
@@ -102,7 +124,8 @@ export class SotwStream extends AdsStream<DiscoveryRequest, DiscoveryResponse, S
     });
     if (!written) return;
     state.mustRespond = false;
-    state.sent = new Map([...selection].map(([name, r]) => [name, r.version]));
+    state.sent = selection;
+    state.resend.clear();
     tracker.sent(nonce, version, resources.length);
   }
 
@@ -113,7 +136,9 @@ export class SotwStream extends AdsStream<DiscoveryRequest, DiscoveryResponse, S
       wildcard: false,
       names: new Set(),
       explicit: false,
-      sent: new Map(),
+      sent: NOTHING_SENT,
+      resend: new Set(),
+      lastNames: [],
       mustRespond: false,
       needsEval: true,
       evaluated: '',
@@ -125,6 +150,9 @@ export class SotwStream extends AdsStream<DiscoveryRequest, DiscoveryResponse, S
   /** Applies a request's resource_names (the complete subscription for the type). */
   private subscribe(state: SotwTypeState, resourceNames: readonly string[]): void {
     const { type } = state;
+    // An ACK repeats the subscription: nothing to do when it is the same list as last time.
+    if (resourceNames.length > 0 && sameNames(resourceNames, state.lastNames)) return;
+    state.lastNames = resourceNames;
     let wildcard = false;
     const names = new Set<string>();
     if (type.wildcard && resourceNames.length === 0 && !state.explicit) {
@@ -138,13 +166,13 @@ export class SotwStream extends AdsStream<DiscoveryRequest, DiscoveryResponse, S
     }
     let changed = wildcard !== state.wildcard || names.size !== state.names.size;
     if (wildcard && !state.wildcard) {
-      state.sent.clear(); // everything is newly requested
+      state.sent = NOTHING_SENT; // everything is newly requested
       state.mustRespond = true;
     }
     for (const name of names) {
       if (!state.names.has(name)) {
         changed = true;
-        state.sent.delete(name); // newly requested: resend even if sent before
+        state.resend.add(name); // newly requested: resend even if sent before
       }
     }
     state.wildcard = wildcard;
@@ -155,6 +183,7 @@ export class SotwStream extends AdsStream<DiscoveryRequest, DiscoveryResponse, S
   private select(snapshot: Snapshot, state: SotwTypeState): ReadonlyMap<string, SnapshotResource> {
     const all = snapshot.resources(state.type.typeUrl);
     if (state.wildcard) return all;
+    if (state.names.size >= all.size && covers(state.names, all)) return all;
     const selection = new Map<string, SnapshotResource>();
     for (const name of state.names) {
       const resource = all.get(name);
@@ -162,4 +191,10 @@ export class SotwStream extends AdsStream<DiscoveryRequest, DiscoveryResponse, S
     }
     return selection;
   }
+}
+
+/** Whether every resource of `all` is subscribed (then the selection is `all` itself). */
+function covers(names: ReadonlySet<string>, all: ReadonlyMap<string, SnapshotResource>): boolean {
+  for (const name of all.keys()) if (!names.has(name)) return false;
+  return true;
 }
