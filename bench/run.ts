@@ -1,8 +1,9 @@
 /** `npm run bench [suite...]`: runs the benchmarks and prints Markdown for docs/benchmarks.md. */
 import { benchApi } from './api.js';
+import { benchLb } from './lb/pickers.js';
 import { benchXds } from './xds/index.js';
 
-const suites: Record<string, () => Promise<string>> = { api: benchApi, xds: benchXds };
+const suites: Record<string, () => Promise<string>> = { api: benchApi, xds: benchXds, lb: benchLb };
 const wanted = process.argv.slice(2);
 const names = wanted.length > 0 ? wanted : Object.keys(suites);
 for (const name of names) {
