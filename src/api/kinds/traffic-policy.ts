@@ -62,18 +62,12 @@ export const loadBalancerSettingsSchema = crossCheck(
     ).optional(),
     consistentHash: consistentHashSchema.optional(),
     localityLbSetting: localityLbSettingSchema.optional(),
-    warmupDurationSecs: durationSchema.optional(),
-    warmup: z
-      .strictObject({
-        duration: durationSchema,
-        minimumPercent: intBetween(0, 100).optional(),
-        aggression: z.number().min(1).optional(),
-      })
-      .optional(),
+    // Slow start: the sidecar's load balancers do not ramp new endpoints up yet.
+    warmupDurationSecs: notSupported(),
+    warmup: notSupported(),
   }),
   (value, report) => {
     atMostOneOf(value, ['simple', 'consistentHash'], report);
-    atMostOneOf(value, ['warmupDurationSecs', 'warmup'], report);
   },
 );
 

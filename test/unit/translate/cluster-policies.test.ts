@@ -56,13 +56,12 @@ void describe('cluster policies', () => {
     });
   });
 
-  void it('connection pool, outlier detection, warmup and locality distribution', () => {
+  void it('connection pool, outlier detection and locality distribution', () => {
     const { resources, warnings } = clusters([reviews], {
       host: 'reviews',
       trafficPolicy: {
         loadBalancer: {
           simple: 'ROUND_ROBIN',
-          warmup: { duration: '30s', minimumPercent: 10, aggression: 2 },
           localityLbSetting: { distribute: [{ from: 'eu/*', to: { 'eu/eu-a/*': 80, 'eu/eu-b/*': 20 } }] },
         },
         connectionPool: {
@@ -95,13 +94,6 @@ void describe('cluster policies', () => {
       type: 'EDS',
       eds_cluster_config: { eds_config: ADS, service_name: REVIEWS_9080 },
       lb_policy: 'ROUND_ROBIN',
-      round_robin_lb_config: {
-        slow_start_config: {
-          slow_start_window: { seconds: 30, nanos: 0 },
-          aggression: { default_value: 2, runtime_key: 'upstream.slow_start.aggression' },
-          min_weight_percent: { value: 10 },
-        },
-      },
       connect_timeout: { seconds: 0, nanos: 250_000_000 },
       circuit_breakers: {
         thresholds: [
@@ -151,7 +143,7 @@ void describe('cluster policies', () => {
       host: 'reviews',
       trafficPolicy: {
         tls: { mode: 'SIMPLE', caCertificates: '/etc/certs/ca.pem', subjectAltNames: ['reviews.example.com'] },
-        loadBalancer: { consistentHash: { httpHeaderName: 'x' }, warmupDurationSecs: '10s' },
+        loadBalancer: { consistentHash: { httpHeaderName: 'x' } },
         connectionPool: { tcp: { idleTimeout: '1h' } },
       },
       subsets: [{ name: 'mtls', trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } }],
@@ -176,9 +168,7 @@ void describe('cluster policies', () => {
     assert.deepEqual(
       warnings.filter((w) => w.includes('|9080|')),
       [
-        'DestinationRule default/reviews: loadBalancer.warmupDurationSecs: slow start needs ROUND_ROBIN or LEAST_REQUEST, not RING_HASH; ignored (cluster outbound|9080||reviews.default.svc.cluster.local)',
         'DestinationRule default/reviews: connectionPool.tcp.idleTimeout: applies to TCP proxying, which Shoal tunnels through CONNECT; not translated (cluster outbound|9080||reviews.default.svc.cluster.local)',
-        'DestinationRule default/reviews: loadBalancer.warmupDurationSecs: slow start needs ROUND_ROBIN or LEAST_REQUEST, not RING_HASH; ignored (subset mtls, cluster outbound|9080|mtls|reviews.default.svc.cluster.local)',
         'DestinationRule default/reviews: connectionPool.tcp.idleTimeout: applies to TCP proxying, which Shoal tunnels through CONNECT; not translated (subset mtls, cluster outbound|9080|mtls|reviews.default.svc.cluster.local)',
         'DestinationRule default/reviews: tls: ISTIO_MUTUAL needs the mesh certificates over SDS, which are not served yet; traffic stays plaintext (subset mtls, cluster outbound|9080|mtls|reviews.default.svc.cluster.local)',
       ],

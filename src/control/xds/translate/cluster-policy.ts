@@ -39,20 +39,7 @@ export function defaultLbPolicy(type: ProxyType): string {
   return type === 'grpc' ? 'ROUND_ROBIN' : 'LEAST_REQUEST';
 }
 
-function slowStart(lb: LoadBalancerSettings): ProtoObject | undefined {
-  if (lb.warmup !== undefined) {
-    const out: ProtoObject = { slow_start_window: durationOf(lb.warmup.duration) };
-    if (lb.warmup.aggression !== undefined) {
-      out.aggression = { default_value: lb.warmup.aggression, runtime_key: 'upstream.slow_start.aggression' };
-    }
-    if (lb.warmup.minimumPercent !== undefined) out.min_weight_percent = { value: lb.warmup.minimumPercent };
-    return out;
-  }
-  if (lb.warmupDurationSecs !== undefined) return { slow_start_window: durationOf(lb.warmupDurationSecs) };
-  return undefined;
-}
-
-/** lb_policy and its config (ring_hash_lb_config, maglev_lb_config, slow start, locality weighting). */
+/** lb_policy and its config (ring_hash_lb_config, maglev_lb_config, locality weighting). Slow start is refused at apply. */
 export function loadBalancerFields(
   lb: LoadBalancerSettings | undefined,
   type: ProxyType,
@@ -85,14 +72,6 @@ export function loadBalancerFields(
     } else {
       out.lb_policy = policy;
     }
-  }
-  const start = slowStart(lb);
-  if (start !== undefined) {
-    const field = lb.warmup !== undefined ? 'loadBalancer.warmup' : 'loadBalancer.warmupDurationSecs';
-    if (grpc) warn(field, 'proxyless gRPC has no slow start; ignored');
-    else if (out.lb_policy === 'ROUND_ROBIN') out.round_robin_lb_config = { slow_start_config: start };
-    else if (out.lb_policy === 'LEAST_REQUEST') out.least_request_lb_config = { slow_start_config: start };
-    else warn(field, `slow start needs ROUND_ROBIN or LEAST_REQUEST, not ${String(out.lb_policy)}; ignored`);
   }
   const locality = lb.localityLbSetting;
   if (locality !== undefined && locality.enabled !== false) {
