@@ -34,8 +34,6 @@ interface SotwTypeState extends TypeState {
   sent: ReadonlyMap<string, SnapshotResource>;
   /** Names to send again even if `sent` has them at the current version (newly subscribed ones). */
   resend: Set<string>;
-  /** The resource_names of the last request, to skip rebuilding an unchanged subscription (every ACK repeats it). */
-  lastNames: readonly string[];
   /** Respond even if nothing changed (the first request for the type, or the wildcard was just added). */
   mustRespond: boolean;
   /** The subscription changed since the last evaluation. */
@@ -57,9 +55,10 @@ function sameVersions(selection: ReadonlyMap<string, SnapshotResource>, state: S
   return true;
 }
 
-function sameNames(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+/** Whether a request names exactly the current explicit subscription (every ACK repeats it). */
+function sameSubscription(state: SotwTypeState, names: readonly string[]): boolean {
+  if (state.wildcard || names.length !== state.names.size) return false;
+  for (const name of names) if (!state.names.has(name)) return false;
   return true;
 }
 
@@ -138,7 +137,6 @@ export class SotwStream extends AdsStream<DiscoveryRequest, DiscoveryResponse, S
       explicit: false,
       sent: NOTHING_SENT,
       resend: new Set(),
-      lastNames: [],
       mustRespond: false,
       needsEval: true,
       evaluated: '',
@@ -150,9 +148,10 @@ export class SotwStream extends AdsStream<DiscoveryRequest, DiscoveryResponse, S
   /** Applies a request's resource_names (the complete subscription for the type). */
   private subscribe(state: SotwTypeState, resourceNames: readonly string[]): void {
     const { type } = state;
-    // An ACK repeats the subscription: nothing to do when it is the same list as last time.
-    if (resourceNames.length > 0 && sameNames(resourceNames, state.lastNames)) return;
-    state.lastNames = resourceNames;
+    // An ACK repeats the subscription: nothing to do when it names the same set.
+    if (resourceNames.length > 0 && sameSubscription(state, resourceNames)) return;
+    // Keep the snapshot's own name strings, shared by every stream, rather than this request's decoded copies.
+    const known = this.snapshot?.resources(type.typeUrl);
     let wildcard = false;
     const names = new Set<string>();
     if (type.wildcard && resourceNames.length === 0 && !state.explicit) {
@@ -161,7 +160,7 @@ export class SotwStream extends AdsStream<DiscoveryRequest, DiscoveryResponse, S
       if (resourceNames.length > 0) state.explicit = true;
       for (const name of resourceNames) {
         if (name === '*' && type.wildcard) wildcard = true;
-        else names.add(name);
+        else names.add(known?.get(name)?.name ?? name);
       }
     }
     let changed = wildcard !== state.wildcard || names.size !== state.names.size;
