@@ -63,9 +63,16 @@ export interface AdsRequest {
 }
 
 export interface TypeState {
+  readonly type: XdsResourceType;
   readonly tracker: TypeTracker;
   wildcard: boolean;
   names: Set<string>;
+  /** Respond even if nothing changed (the first request for the type, or a subscription that asks for it). */
+  mustRespond: boolean;
+  /** The subscription changed since the last evaluation. */
+  needsEval: boolean;
+  /** The snapshot's type version at the last evaluation. */
+  evaluated: string;
 }
 
 export abstract class AdsStream<Req extends AdsRequest = AdsRequest, Res = unknown, S extends TypeState = TypeState> {
@@ -136,6 +143,27 @@ export abstract class AdsStream<Req extends AdsRequest = AdsRequest, Res = unkno
       if (state) out.types.push(state.tracker.report(state.wildcard, state.names.size));
     }
     return out;
+  }
+
+  /**
+   * The gate every evaluation passes: the snapshot to answer from, or undefined when there is nothing to do (no
+   * snapshot yet, nothing changed for this type) or a response is still awaiting its ACK (then `dirty` makes the reply
+   * evaluate again, so pushes coalesce into one response). On success the state records the evaluated version.
+   */
+  protected beginEvaluation(state: S): Snapshot | undefined {
+    const snapshot = this.snapshot;
+    if (snapshot === undefined) return undefined;
+    const { type, tracker } = state;
+    const typeVersion = snapshot.typeVersion(type.typeUrl);
+    if (!state.mustRespond && !state.needsEval && typeVersion === state.evaluated) return undefined;
+    if (tracker.awaitingAck) {
+      tracker.dirty = true;
+      return undefined;
+    }
+    tracker.dirty = false;
+    state.needsEval = false;
+    state.evaluated = typeVersion;
+    return snapshot;
   }
 
   protected abstract handle(type: XdsResourceType, request: Req, state: S | undefined): void;

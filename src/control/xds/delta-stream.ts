@@ -24,14 +24,10 @@ import { TypeTracker } from './type-tracker.js';
 const ABSENT = '';
 
 interface DeltaTypeState extends TypeState {
-  readonly type: XdsResourceType;
   /** name -> the version the client has (ABSENT: told it does not exist). */
   known: Map<string, string>;
   /** Names to send (or remove) even if the client has them at the current version. */
   forced: Set<string>;
-  mustRespond: boolean;
-  needsEval: boolean;
-  evaluated: string;
 }
 
 export class DeltaStream extends AdsStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse, DeltaTypeState> {
@@ -85,18 +81,10 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest, DeltaDiscovery
   }
 
   protected evaluate(state: DeltaTypeState): void {
-    const snapshot = this.snapshot;
+    const snapshot = this.beginEvaluation(state);
     if (snapshot === undefined) return;
     const { type, tracker } = state;
-    const typeVersion = snapshot.typeVersion(type.typeUrl);
-    if (!state.mustRespond && !state.needsEval && typeVersion === state.evaluated) return;
-    if (tracker.awaitingAck) {
-      tracker.dirty = true;
-      return;
-    }
-    tracker.dirty = false;
-    state.needsEval = false;
-    state.evaluated = typeVersion;
+    const typeVersion = state.evaluated;
 
     const all = snapshot.resources(type.typeUrl);
     const changed: SnapshotResource[] = [];

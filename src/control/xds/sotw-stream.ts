@@ -24,7 +24,6 @@ import { versionOfSet, type Snapshot, type SnapshotResource } from './snapshot.j
 import { TypeTracker } from './type-tracker.js';
 
 interface SotwTypeState extends TypeState {
-  readonly type: XdsResourceType;
   /** The client has named resources at least once (ends the legacy "empty means wildcard" meaning). */
   explicit: boolean;
   /**
@@ -34,12 +33,6 @@ interface SotwTypeState extends TypeState {
   sent: ReadonlyMap<string, SnapshotResource>;
   /** Names to send again even if `sent` has them at the current version (newly subscribed ones). */
   resend: Set<string>;
-  /** Respond even if nothing changed (the first request for the type, or the wildcard was just added). */
-  mustRespond: boolean;
-  /** The subscription changed since the last evaluation. */
-  needsEval: boolean;
-  /** The snapshot's type version at the last evaluation. */
-  evaluated: string;
 }
 
 const NOTHING_SENT: ReadonlyMap<string, SnapshotResource> = new Map();
@@ -83,18 +76,10 @@ export class SotwStream extends AdsStream<DiscoveryRequest, DiscoveryResponse, S
   }
 
   protected evaluate(state: SotwTypeState): void {
-    const snapshot = this.snapshot;
+    const snapshot = this.beginEvaluation(state);
     if (snapshot === undefined) return;
     const { type, tracker } = state;
-    const typeVersion = snapshot.typeVersion(type.typeUrl);
-    if (!state.mustRespond && !state.needsEval && typeVersion === state.evaluated) return;
-    if (tracker.awaitingAck) {
-      tracker.dirty = true;
-      return;
-    }
-    tracker.dirty = false;
-    state.needsEval = false;
-    state.evaluated = typeVersion;
+    const typeVersion = state.evaluated;
     const selection = this.select(snapshot, state);
     let resources: SnapshotResource[];
     if (type.fullStateInSotw) {
