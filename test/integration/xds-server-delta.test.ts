@@ -16,6 +16,7 @@ import {
   testNode,
   waitFor,
   type TestXdsServer,
+  typeStatus as typeStatusOf,
 } from './xds-test-client.js';
 
 const OTHER = 'outbound|9090||other.default.svc.cluster.local';
@@ -31,10 +32,7 @@ function connect(): AdsTestClient<DeltaDiscoveryRequest, DeltaDiscoveryResponse>
 }
 
 function typeStatus(nodeId: string, typeUrl: XdsTypeUrl): TypeStatus | undefined {
-  return t.server
-    .connections()
-    .find((c) => c.nodeId === nodeId)
-    ?.types.find((s) => s.typeUrl === typeUrl);
+  return typeStatusOf(t.server, nodeId, typeUrl);
 }
 
 function ack(

@@ -30,6 +30,7 @@ import {
   testNode,
   waitFor,
   type TestXdsServer,
+  typeStatus as typeStatusOf,
 } from './xds-test-client.js';
 
 const OTHER_CLUSTER = 'outbound|9090||other.default.svc.cluster.local';
@@ -44,10 +45,7 @@ function connect(): AdsTestClient<DiscoveryRequest, DiscoveryResponse> {
 }
 
 function typeStatus(nodeId: string, typeUrl: XdsTypeUrl): TypeStatus | undefined {
-  return t.server
-    .connections()
-    .find((c) => c.nodeId === nodeId)
-    ?.types.find((s) => s.typeUrl === typeUrl);
+  return typeStatusOf(t.server, nodeId, typeUrl);
 }
 
 function ack(

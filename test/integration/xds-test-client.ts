@@ -16,6 +16,7 @@ import { getXdsProtos, type AnyMessage } from '../../src/control/xds/protos.js';
 import type { ProtoObject } from '../../src/control/xds/proto-object.js';
 import { XdsServer, type XdsServerOptions } from '../../src/control/xds/server.js';
 import { SnapshotCache } from '../../src/control/xds/snapshot-cache.js';
+import type { TypeStatus } from '../../src/control/xds/type-tracker.js';
 import { toStruct } from '../../src/control/xds/well-known.js';
 
 export interface LogLine {
@@ -80,6 +81,14 @@ export function deltaRequest(fields: Partial<DeltaDiscoveryRequest> & { type_url
     error_detail: null,
     ...fields,
   };
+}
+
+/** The discovery server's record of one node's stream for one type, if it has one. */
+export function typeStatus(server: XdsServer, nodeId: string, typeUrl: string): TypeStatus | undefined {
+  return server
+    .connections()
+    .find((c) => c.nodeId === nodeId)
+    ?.types.find((s) => s.typeUrl === typeUrl);
 }
 
 /** The `name` (or `cluster_name`) of each Any in a response, decoded. */
