@@ -5,7 +5,7 @@ import type { DestinationRuleSpec } from '../../../src/api/kinds/destination-rul
 import { CLUSTER_TYPE_URL } from '../../../src/control/xds/resource-types.js';
 import { sharedOutbound } from '../../../src/control/xds/translate/index.js';
 import type { MeshService } from '../../../src/registry/model.js';
-import { ADS, assertEncodesAs, destinationRule, endpoint, find, port, service, view } from './fixtures.js';
+import { ADS, assertEncodesAs, destinationRule, endpoint, find, port, service, view, drMetadata } from './fixtures.js';
 
 const reviews = service('reviews', [port(9080), port(9443, 'GRPC', 'grpc')], [endpoint('127.1.0.11', [9080, 9443])]);
 const REVIEWS_9080 = 'outbound|9080||reviews.default.svc.cluster.local';
@@ -17,13 +17,7 @@ function clusters(services: readonly MeshService[], dr?: DestinationRuleSpec, ty
   return result;
 }
 
-const METADATA = {
-  filter_metadata: {
-    istio: {
-      fields: { config: { stringValue: '/apis/networking.istio.io/v1/namespaces/default/destination-rule/reviews' } },
-    },
-  },
-};
+const METADATA = drMetadata('reviews');
 
 void describe('cluster policies', () => {
   void it('consistent hash: ring hash (default and sized), maglev', () => {

@@ -5,7 +5,18 @@ import type { DestinationRuleSpec } from '../../../src/api/kinds/destination-rul
 import { CLUSTER_TYPE_URL } from '../../../src/control/xds/resource-types.js';
 import { sharedOutbound } from '../../../src/control/xds/translate/index.js';
 import type { MeshService } from '../../../src/registry/model.js';
-import { ADS, assertEncodesAs, destinationRule, endpoint, find, names, port, service, view } from './fixtures.js';
+import {
+  ADS,
+  assertEncodesAs,
+  destinationRule,
+  endpoint,
+  find,
+  names,
+  port,
+  service,
+  view,
+  drMetadata,
+} from './fixtures.js';
 
 const MAX = { value: 4294967295 };
 const reviews = service('reviews', [port(9080), port(9443, 'GRPC', 'grpc')], [endpoint('127.1.0.11', [9080, 9443])]);
@@ -34,13 +45,7 @@ function defaults(name: string): Record<string, unknown> {
   };
 }
 
-const METADATA = {
-  filter_metadata: {
-    istio: {
-      fields: { config: { stringValue: '/apis/networking.istio.io/v1/namespaces/default/destination-rule/reviews' } },
-    },
-  },
-};
+const METADATA = drMetadata('reviews');
 
 void describe('clusters', () => {
   void it('one EDS cluster per port with Istio defaults; HTTP/2 options for a GRPC port', () => {

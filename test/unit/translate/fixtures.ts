@@ -174,12 +174,21 @@ export const DEFAULT_RETRY = {
 };
 
 /** Route metadata naming a VirtualService. */
-export function vsMetadata(name: string, ns = 'default') {
+/** The metadata naming the Istio config a resource came from (what proxy-config shows). */
+function configMetadata(kind: string, name: string, ns: string) {
   return {
     filter_metadata: {
       istio: {
-        fields: { config: { stringValue: `/apis/networking.istio.io/v1/namespaces/${ns}/virtual-service/${name}` } },
+        fields: { config: { stringValue: `/apis/networking.istio.io/v1/namespaces/${ns}/${kind}/${name}` } },
       },
     },
   };
+}
+
+export function vsMetadata(name: string, ns = 'default') {
+  return configMetadata('virtual-service', name, ns);
+}
+
+export function drMetadata(name: string, ns = 'default') {
+  return configMetadata('destination-rule', name, ns);
 }
