@@ -16,6 +16,7 @@ import { getXdsProtos, type AnyMessage } from '../../src/control/xds/protos.js';
 import type { ProtoObject } from '../../src/control/xds/proto-object.js';
 import { XdsServer, type XdsServerOptions } from '../../src/control/xds/server.js';
 import { SnapshotCache } from '../../src/control/xds/snapshot-cache.js';
+import { waitUntil } from '../helpers/grpc-xds.js';
 import type { TypeStatus } from '../../src/control/xds/type-tracker.js';
 import { toStruct } from '../../src/control/xds/well-known.js';
 
@@ -48,12 +49,9 @@ export async function startXdsServer(options: Partial<XdsServerOptions> = {}): P
 }
 
 /** Polls `condition` until it holds (or throws after `timeoutMs`). */
-export async function waitFor(condition: () => boolean, timeoutMs = 3_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+/** Polls `condition` until it holds (test/helpers/grpc-xds.ts waitUntil, with this suite's defaults). */
+export function waitFor(condition: () => boolean, timeoutMs = 3_000, what = 'condition'): Promise<void> {
+  return waitUntil(condition, timeoutMs, what);
 }
 
 export function testNode(id: string): NodeMessage {
