@@ -14,6 +14,7 @@ import { errorMessage } from '../../core/errors.js';
 import type { MeshChange, MeshView } from '../../registry/model.js';
 import type { StreamEnd, XdsLogger } from './ads-stream.js';
 import { EncodingCache } from './encoding-cache.js';
+import type { ProtoObject } from './proto-object.js';
 import type { XdsNode } from './node.js';
 import { XDS_RESOURCE_TYPES, type XdsTypeUrl } from './resource-types.js';
 import type { SnapshotListener, SnapshotProvider } from './snapshot-cache.js';
@@ -178,8 +179,8 @@ export class MeshSnapshotProvider implements SnapshotProvider {
     if (cached !== undefined && cached.version === view.version) return cached;
     const result = sharedOutbound(view, proxy.namespace, proxy.type);
     const sets: TypeSets = {};
-    for (const [typeUrl, objects] of Object.entries(result.resources) as [XdsTypeUrl, readonly object[]][]) {
-      sets[typeUrl] = this.encoder.set(`shared/${key}/${typeUrl}`, typeUrl, objects as never);
+    for (const [typeUrl, objects] of Object.entries(result.resources) as [XdsTypeUrl, readonly ProtoObject[]][]) {
+      sets[typeUrl] = this.encoder.set(`shared/${key}/${typeUrl}`, typeUrl, objects);
     }
     const entry = { version: view.version, sets, warnings: result.warnings };
     this.shared.set(key, entry);
