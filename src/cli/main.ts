@@ -8,6 +8,7 @@ import { registerDelete } from './delete.js';
 import { registerGet } from './get.js';
 import { registerProxyConfig } from './proxy-config.js';
 import { registerProxyStatus } from './proxy-status.js';
+import { registerSidecar } from './sidecar.js';
 import { registerVersion } from './version.js';
 
 const program = new Command();
@@ -24,6 +25,7 @@ registerGet(program);
 registerDelete(program);
 registerProxyStatus(program);
 registerProxyConfig(program);
+registerSidecar(program);
 registerVersion(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,193 @@
+/** `shoal sidecar`: the data-plane proxy beside one app instance, until SIGTERM/SIGINT or POST /quitquitquit. */
+import { InvalidArgumentError, type Command } from 'commander';
+import { isIP } from 'node:net';
+import { probeSchema, type Probe } from '../api/kinds/pod-template.js';
+import { errorMessage } from '../core/errors.js';
+import { createLogger } from '../core/logger.js';
+import { Sidecar } from '../proxy/sidecar.js';
+import { parseControlAddresses } from '../proxy/xds-client/node.js';
+import { parseLogFormat, parsePort } from './flags.js';
+
+interface SidecarFlags {
+  control: string;
+  namespace: string;
+  workload: string;
+  serviceAccount: string;
+  podIp: string;
+  appPort: number;
+  labels: Record<string, string>;
+  ports?: Record<string, number>;
+  tokenFile?: string;
+  outboundPort: number;
+  inboundPort: number;
+  adminPort: number;
+  statsPort: number;
+  healthPort: number;
+  readinessProbe?: Probe | null;
+  locality?: { region: string; zone: string; subZone: string };
+  drainDuration: number;
+  terminationDrainDuration: number;
+  accessLog: boolean;
+  logFormat: 'json' | 'text';
+}
+
+function parseLabels(value: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of value.split(',').filter((s) => s.trim() !== '')) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new InvalidArgumentError(`expected k=v[,k=v...], got "${pair}"`);
+    out[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+function parseNamedPorts(value: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, port] of Object.entries(parseLabels(value))) {
+    const n = Number(port);
+    if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError(`${name}: ${port} is not a port`);
+    out[name] = n;
+  }
+  return out;
+}
+
+function parseAppPort(value: string): number {
+  const n = parsePort(value);
+  if (n === 0) throw new InvalidArgumentError('expected a port number 1-65535');
+  return n;
+}
+
+function parseIp(value: string): string {
+  if (isIP(value) === 0) throw new InvalidArgumentError('expected an IP address');
+  return value;
+}
+
+function parseProbe(value: string): Probe | null {
+  if (value === 'none') return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    throw new InvalidArgumentError(
+      'expected a Kubernetes probe as JSON, e.g. {"httpGet":{"path":"/ready","port":8080}}, or none',
+    );
+  }
+  const parsed = probeSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new InvalidArgumentError(`${issue.path.join('.') || '(probe)'}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+function parseLocality(value: string): { region: string; zone: string; subZone: string } {
+  const [region = '', zone = '', subZone = ''] = value.split('/');
+  return { region, zone, subZone };
+}
+
+function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected seconds >= 0');
+  return n;
+}
+
+export function registerSidecar(program: Command): void {
+  program
+    .command('sidecar')
+    .description('run the sidecar proxy beside one app instance: registers it, probes it, proxies its traffic')
+    .requiredOption('--control <host:port[,host:port]>', 'control-plane xDS address(es), tried in order')
+    .option('--namespace <ns>', 'the instance namespace', 'default')
+    .requiredOption('--workload <name>', 'the instance name (its WorkloadEntry)')
+    .option('--service-account <sa>', 'the instance identity', 'default')
+    .requiredOption('--pod-ip <ip>', 'the instance address: listeners bind it, peers reach it', parseIp)
+    .requiredOption('--app-port <port>', 'the app port behind the inbound listener', parseAppPort)
+    .option('--labels <k=v,...>', 'instance labels (services select them)', parseLabels, {})
+    .option('--ports <name=port,...>', 'named app ports (default http=<app-port>)', parseNamedPorts)
+    .option('--token-file <file>', 'token presented to the control plane (reserved for mTLS bootstrap)')
+    .option('--outbound-port <port>', 'outbound listener port', parsePort, 15001)
+    .option('--inbound-port <port>', 'inbound listener port', parsePort, 15006)
+    .option('--admin-port <port>', 'admin port (loopback only)', parsePort, 15000)
+    .option('--stats-port <port>', 'Prometheus port', parsePort, 15090)
+    .option('--health-port <port>', '/healthz/ready port', parsePort, 15021)
+    .option(
+      '--readiness-probe <json|none>',
+      'the app readiness probe (Kubernetes Probe JSON); default TCP on the app port',
+      parseProbe,
+    )
+    .option('--locality <region/zone/subzone>', 'the instance locality', parseLocality)
+    .option(
+      '--drain-duration <seconds>',
+      'on shutdown, keep serving this long after the endpoint is withdrawn',
+      parseSeconds,
+      3,
+    )
+    .option('--termination-drain-duration <seconds>', 'then wait this long for requests in flight', parseSeconds, 10)
+    .option('--access-log', 'log every request (failed requests are always logged)', false)
+    .option('--log-format <format>', 'json or text', parseLogFormat, 'json')
+    .action(async (flags: SidecarFlags) => {
+      const logger = createLogger({ format: flags.logFormat }).child({
+        component: 'sidecar',
+        workload: flags.workload,
+      });
+      const control = parseControlAddresses(flags.control);
+      if (!control.ok) {
+        process.stderr.write(`shoal sidecar: ${control.error}\n`);
+        process.exit(2);
+      }
+      const loopback = flags.podIp.startsWith('127.') || flags.podIp === '::1';
+      const sidecar = new Sidecar({
+        identity: {
+          podIp: flags.podIp,
+          workload: flags.workload,
+          namespace: flags.namespace,
+          serviceAccount: flags.serviceAccount,
+          labels: flags.labels,
+          appPort: flags.appPort,
+          inboundPort: flags.inboundPort,
+          outboundPort: flags.outboundPort,
+          ...(flags.ports !== undefined ? { ports: flags.ports } : {}),
+          ...(flags.locality !== undefined ? { locality: flags.locality } : {}),
+        },
+        control: control.value,
+        logger,
+        adminHost: loopback ? flags.podIp : '127.0.0.1',
+        adminPort: flags.adminPort,
+        healthPort: flags.healthPort,
+        statsPort: flags.statsPort,
+        ...(flags.readinessProbe !== undefined ? { readinessProbe: flags.readinessProbe } : {}),
+        drainMs: flags.drainDuration * 1000,
+        terminationDrainMs: flags.terminationDrainDuration * 1000,
+        ...(flags.accessLog ? { accessLog: (entry) => logger.info(entry, 'access') } : {}),
+      });
+      let exiting = false;
+      const shutdown = (reason: string): void => {
+        if (exiting) return;
+        exiting = true;
+        logger.info({ reason }, 'shutting down');
+        sidecar.stop().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            logger.error({ err: errorMessage(err) }, 'error while stopping');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => shutdown('SIGTERM'));
+      process.on('SIGINT', () => shutdown('SIGINT'));
+      sidecar.onQuit(() => shutdown('quitquitquit'));
+      let addresses;
+      try {
+        addresses = await sidecar.start();
+      } catch (err) {
+        process.stderr.write(`shoal sidecar: ${errorMessage(err)}\n`);
+        process.exit(2);
+      }
+      process.stdout.write(
+        `shoal sidecar: admin ${addresses.admin ?? '-'} health ${addresses.health ?? '-'} stats ${addresses.stats ?? '-'}\n`,
+      );
+      await sidecar.whenReady().catch(() => undefined);
+      if (exiting) return;
+      const bound = [...sidecar.listeners.listeners()].map((l) => `${l.config.name} ${l.config.address}:${l.port}`);
+      process.stdout.write(`shoal sidecar: ready ${bound.join(' ')}\n`);
+    });
+}

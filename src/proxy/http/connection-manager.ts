@@ -1,0 +1,549 @@
+/**
+ * The HTTP connection manager and router of one listener, in Envoy's words: for every downstream request it reads
+ * the route table in force once (a configuration change never splits a request), selects the virtual host and the
+ * route, applies the fault filter, picks the cluster (weighted), the endpoint (the cluster's picker, with the
+ * route's hash policy) and forwards through the endpoint's pool (exchange.ts), streaming both bodies. Whatever the
+ * mesh itself fails is answered from the rescue table with its response flag, counted, and logged.
+ *
+ * HTTP/1.1 upgrades (WebSocket) are forwarded as upgrades; `CONNECT host:port` opens a TCP tunnel when a route
+ * with a connect matcher sends it to a cluster.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import { connect as netConnect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Logger } from '../../core/logger.js';
+import {
+  pickWeightedCluster,
+  selectRoute,
+  selectVirtualHost,
+  type FaultConfig,
+  type ForwardAction,
+  type ListenerConfig,
+  type Route,
+  type RouteTable,
+} from '../config/index.js';
+import { matchHeader } from '../config/matchers.js';
+import { computeRequestHash, parseHashPolicies, type HashMethod } from '../lb/hash-policy.js';
+import { ProxyFailure, RESPONSE_FLAGS_HEADER, syntheticResponse, type ResponseFlag } from './rescue.js';
+import type { ClusterManager, UpstreamCluster } from '../upstream/cluster-manager.js';
+import type { ListenerStats } from '../stats.js';
+import { Exchange, type DownstreamRes } from './exchange.js';
+import { headerString, upstreamRequestHeaders } from './headers.js';
+import { DownstreamRequest, splitTarget } from './request-view.js';
+
+export type DownstreamReq = IncomingMessage | Http2ServerRequest;
+
+/** What a listener's connection manager reads at request time (swapped whole on a configuration change). */
+export interface ListenerState {
+  readonly listener: ListenerConfig;
+  readonly routes: RouteTable | undefined;
+}
+
+export interface ConnectionManagerContext {
+  readonly clusters: ClusterManager;
+  readonly stats: ListenerStats;
+  readonly logger: Logger;
+  /** Whether the sidecar is draining: responses then ask HTTP/1.1 clients to close their connection. */
+  draining(): boolean;
+  /** An access log line for every request, when enabled. */
+  readonly accessLog?: (entry: AccessLogEntry) => void;
+}
+
+export interface AccessLogEntry {
+  readonly listener: string;
+  readonly method: string;
+  readonly authority: string;
+  readonly path: string;
+  readonly status: number;
+  readonly flags: string;
+  readonly route: string;
+  readonly cluster: string;
+  readonly upstream: string;
+  readonly durationMs: number;
+  readonly requestId: string;
+}
+
+const hashPolicies = new WeakMap<Route, readonly HashMethod[]>();
+
+function hashPolicyOf(route: Route, action: ForwardAction): readonly HashMethod[] {
+  let parsed = hashPolicies.get(route);
+  if (parsed === undefined) {
+    const result = parseHashPolicies(action.hashPolicy);
+    parsed = result.ok ? result.value : [];
+    hashPolicies.set(route, parsed);
+  }
+  return parsed;
+}
+
+let activeFaults = 0;
+
+export class HttpConnectionManager {
+  state: ListenerState;
+
+  constructor(
+    state: ListenerState,
+    private readonly ctx: ConnectionManagerContext,
+  ) {
+    this.state = state;
+  }
+
+  /** The 'request' handler for both the HTTP/1.1 and the HTTP/2 (compat) servers. */
+  readonly onRequest = (req: DownstreamReq, res: DownstreamRes): void => {
+    const started = performance.now();
+    const stats = this.ctx.stats;
+    stats.begin();
+    const { listener, routes } = this.state;
+    const http2 = req.httpVersionMajor === 2;
+    let authority: string;
+    let path: string;
+    if (http2) {
+      const h = req.headers;
+      authority = (h[':authority'] as string | undefined) ?? h.host ?? '';
+      path = (h[':path'] as string | undefined) ?? '/';
+    } else {
+      const target = splitTarget(req.url ?? '/', req.headers.host);
+      if (target === undefined) {
+        this.fail(req, res, new ProxyFailure('DPE', 'malformed request target'), started, 'DPE');
+        return;
+      }
+      ({ authority, path } = target);
+    }
+    const request = new DownstreamRequest(
+      req.method ?? 'GET',
+      authority,
+      path,
+      req.headers,
+      req.socket?.remoteAddress ?? '',
+      http2,
+    );
+    if (this.ctx.draining() && !http2) (res as ServerResponse).shouldKeepAlive = false;
+    const host = routes === undefined ? undefined : selectVirtualHost(routes, stripPort(authority, listener));
+    const route = host === undefined ? undefined : selectRoute(host, request);
+    if (route === undefined) return this.fail(req, res, new ProxyFailure('NR', authority), started, '');
+    const action = route.action;
+    if (action.type === 'direct_response') return this.direct(req, res, route, action.status, action.body, started);
+    if (action.type === 'redirect') return this.redirect(req, res, route, request, started);
+    const fault = listener.httpFilters.includes('fault') ? (route.fault ?? listener.fault) : undefined;
+    let clusterName: string;
+    let hostRewrite = action.hostRewrite;
+    let requestMutations = route.requestHeaders;
+    let responseMutations = route.responseHeaders;
+    if (action.type === 'cluster') {
+      clusterName = action.cluster;
+    } else {
+      const picked = pickWeightedCluster(action.weightedClusters);
+      clusterName = picked.name;
+      if (picked.hostRewrite !== undefined) hostRewrite = picked.hostRewrite;
+      if (picked.requestHeaders.add.length > 0 || picked.requestHeaders.remove.length > 0) {
+        requestMutations = {
+          add: [...picked.requestHeaders.add, ...requestMutations.add],
+          remove: [...picked.requestHeaders.remove, ...requestMutations.remove],
+        };
+      }
+      if (picked.responseHeaders.add.length > 0 || picked.responseHeaders.remove.length > 0) {
+        responseMutations = {
+          add: [...picked.responseHeaders.add, ...responseMutations.add],
+          remove: [...picked.responseHeaders.remove, ...responseMutations.remove],
+        };
+      }
+    }
+    const cluster = this.ctx.clusters.get(clusterName);
+    if (cluster === undefined) return this.fail(req, res, new ProxyFailure('NC', clusterName), started, route.name);
+    const rewritten = rewritePath(path, route, action);
+    const headers = upstreamRequestHeaders(req.headers, hostRewrite ?? authority, {
+      remoteAddress: request.sourceIp,
+      scheme: 'http',
+      appendForwardedFor: listener.useRemoteAddress,
+    });
+    const hash = cluster.lb.usesHash ? computeRequestHash(hashPolicyOf(route, action), request) : undefined;
+    const exchange = new Exchange({
+      req,
+      res,
+      request,
+      route,
+      action,
+      cluster,
+      path: rewritten,
+      headers,
+      requestMutations,
+      responseMutations,
+      hash,
+      started,
+      bodyless: isBodyless(req, http2),
+      done: (status, flags, upstream) =>
+        this.finish(request, route, cluster, status, flags, upstream, started, headers),
+    });
+    if (fault !== undefined && this.applyFault(fault, request, cluster, exchange)) return;
+    exchange.start();
+  };
+
+  /** The 'upgrade' handler of the HTTP/1.1 server (WebSocket and other upgrades). */
+  readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const started = performance.now();
+    this.ctx.stats.begin();
+    const { listener, routes } = this.state;
+    const target = splitTarget(req.url ?? '/', req.headers.host);
+    const upgrade = (req.headers.upgrade ?? '').toLowerCase();
+    const rejectWith = (flag: ResponseFlag, status?: number): void => {
+      const r = syntheticResponse(new ProxyFailure(flag, '', [], status), false);
+      socket.end(rawResponse(r.status, r.headers, r.body));
+      this.ctx.stats.end(r.status, flag, performance.now() - started);
+    };
+    if (target === undefined) return rejectWith('DPE');
+    const request = new DownstreamRequest(
+      'GET',
+      target.authority,
+      target.path,
+      req.headers,
+      req.socket.remoteAddress ?? '',
+      false,
+    );
+    const host = routes === undefined ? undefined : selectVirtualHost(routes, stripPort(target.authority, listener));
+    const route = host === undefined ? undefined : selectRoute(host, request);
+    if (route === undefined || (route.action.type !== 'cluster' && route.action.type !== 'weighted_clusters')) {
+      return rejectWith('NR');
+    }
+    const action = route.action;
+    if (!listener.upgrades.includes(upgrade) && !action.upgrades.includes(upgrade)) return rejectWith('NR');
+    const clusterName = action.type === 'cluster' ? action.cluster : pickWeightedCluster(action.weightedClusters).name;
+    const cluster = this.ctx.clusters.get(clusterName);
+    if (cluster === undefined) return rejectWith('NC');
+    const headers = upstreamRequestHeaders(req.headers, action.hostRewrite ?? target.authority, {
+      remoteAddress: request.sourceIp,
+      scheme: 'http',
+      appendForwardedFor: listener.useRemoteAddress,
+    });
+    const hash = cluster.lb.usesHash ? computeRequestHash(hashPolicyOf(route, action), request) : undefined;
+    const picked = cluster.picker.pick(hash === undefined ? undefined : { hash });
+    if (picked.type !== 'complete') return rejectWith('UH');
+    const endpoint = picked.endpoint;
+    picked.state.activeRequests++;
+    let released = false;
+    const release = (status: number, flags: string): void => {
+      if (released) return;
+      released = true;
+      picked.state.activeRequests--;
+      this.ctx.stats.end(status, flags, performance.now() - started);
+    };
+    socket.on('error', () => undefined);
+    cluster.pool(endpoint).dispatch(
+      {
+        path: rewritePath(target.path, route, action),
+        method: 'GET',
+        headers: headers as Record<string, string>,
+        upgrade,
+        body: null,
+      },
+      {
+        onRequestStart: () => undefined,
+        onRequestUpgrade: (_controller, statusCode, upstreamHeaders, upstream) => {
+          socket.write(rawHead(statusCode, upstreamHeaders));
+          if (head.length > 0) upstream.write(head);
+          upstream.on('error', () => socket.destroy());
+          socket.on('error', () => upstream.destroy());
+          upstream.pipe(socket);
+          socket.pipe(upstream);
+          socket.once('close', () => {
+            upstream.destroy();
+            release(statusCode, '');
+          });
+          upstream.once('close', () => socket.destroy());
+        },
+        onResponseStart: (controller, statusCode, upstreamHeaders) => {
+          // The upstream refused the upgrade: relay its answer as a plain response.
+          delete upstreamHeaders['transfer-encoding'];
+          socket.write(rawHead(statusCode, { ...upstreamHeaders, connection: 'close' }));
+          release(statusCode, '');
+          void controller;
+        },
+        onResponseData: (_controller, chunk) => void socket.write(chunk),
+        onResponseEnd: () => void socket.end(),
+        onResponseError: (_controller, error) => {
+          const flag: ResponseFlag = connectFailure(error) ? 'UF' : 'UR';
+          if (!released) {
+            rejectWith(flag);
+            released = true;
+            picked.state.activeRequests--;
+          } else socket.destroy();
+        },
+      },
+    );
+  };
+
+  /** The 'connect' handler of the HTTP/1.1 server: `CONNECT host:port` becomes a TCP tunnel to the cluster. */
+  readonly onConnect = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const started = performance.now();
+    this.ctx.stats.begin();
+    const { listener, routes } = this.state;
+    const authority = req.url ?? '';
+    const reply = (flag: ResponseFlag): void => {
+      const r = syntheticResponse(new ProxyFailure(flag), false);
+      socket.end(rawResponse(r.status, r.headers, r.body));
+      this.ctx.stats.end(r.status, flag, performance.now() - started);
+    };
+    socket.on('error', () => undefined);
+    const request = new DownstreamRequest('CONNECT', authority, '', req.headers, req.socket.remoteAddress ?? '', false);
+    const host = routes === undefined ? undefined : selectVirtualHost(routes, authority);
+    const route = host === undefined ? undefined : selectRoute(host, request);
+    const action = route?.action;
+    if (action === undefined || (action.type !== 'cluster' && action.type !== 'weighted_clusters')) {
+      return reply('NR');
+    }
+    const clusterName = action.type === 'cluster' ? action.cluster : pickWeightedCluster(action.weightedClusters).name;
+    const cluster = this.ctx.clusters.get(clusterName);
+    if (cluster === undefined) return reply('NC');
+    const picked = cluster.picker.pick();
+    if (picked.type !== 'complete') return reply('UH');
+    picked.state.activeRequests++;
+    const upstream: Socket = netConnect({ host: picked.endpoint.address, port: picked.endpoint.port });
+    upstream.setNoDelay(true);
+    let connected = false;
+    const timer = setTimeout(() => upstream.destroy(new Error('connect timeout')), cluster.config.connectTimeoutMs);
+    upstream.once('connect', () => {
+      connected = true;
+      clearTimeout(timer);
+      socket.write('HTTP/1.1 200 OK\r\n\r\n');
+      if (head.length > 0) upstream.write(head);
+      upstream.pipe(socket);
+      socket.pipe(upstream);
+    });
+    upstream.on('error', () => {
+      clearTimeout(timer);
+      if (!connected) reply('UF');
+      else socket.destroy();
+    });
+    socket.once('close', () => upstream.destroy());
+    upstream.once('close', () => {
+      picked.state.activeRequests--;
+      if (connected) {
+        socket.end();
+        this.ctx.stats.end(200, '', performance.now() - started);
+      }
+    });
+    void listener;
+  };
+
+  private applyFault(
+    fault: FaultConfig,
+    request: DownstreamRequest,
+    cluster: UpstreamCluster,
+    exchange: Exchange,
+  ): boolean {
+    if (fault.upstreamCluster !== undefined && fault.upstreamCluster !== cluster.name) return false;
+    for (const h of fault.headers) if (!matchHeader(h, request.header(h.name))) return false;
+    if (fault.maxActiveFaults !== undefined && activeFaults >= fault.maxActiveFaults) return false;
+    const abort = fault.abort !== undefined && Math.random() * 1_000_000 < fault.abort.perMillion;
+    const delay = fault.delay !== undefined && Math.random() * 1_000_000 < fault.delay.perMillion;
+    if (!abort && !delay) return false;
+    activeFaults++;
+    const act = (): void => {
+      activeFaults--;
+      if (abort) {
+        const a = fault.abort;
+        const grpcStatus = a.grpcStatus;
+        exchange.failWith(new ProxyFailure('FI', 'fault injected', delay ? ['DI'] : [], a.httpStatus), grpcStatus);
+      } else {
+        exchange.flagDelayed();
+        exchange.start();
+      }
+    };
+    if (delay) setTimeout(act, fault.delay.fixedDelayMs);
+    else act();
+    return true;
+  }
+
+  private finish(
+    request: DownstreamRequest,
+    route: Route | undefined,
+    cluster: UpstreamCluster | undefined,
+    status: number,
+    flags: string,
+    upstream: string,
+    started: number,
+    headers?: Record<string, unknown>,
+  ): void {
+    const ms = performance.now() - started;
+    this.ctx.stats.end(status, flags, ms);
+    const entry = (): AccessLogEntry => ({
+      listener: this.state.listener.name,
+      method: request.method,
+      authority: request.authority,
+      path: request.path,
+      status,
+      flags,
+      route: route?.name ?? '',
+      cluster: cluster?.name ?? '',
+      upstream,
+      durationMs: Math.round(ms * 1000) / 1000,
+      requestId:
+        headerString((headers?.['x-request-id'] ?? request.headers['x-request-id']) as string | undefined) ?? '',
+    });
+    if (flags !== '' && flags !== 'DI') this.ctx.logger.warn(entry(), 'request failed in the mesh');
+    this.ctx.accessLog?.(entry());
+  }
+
+  private fail(
+    req: DownstreamReq,
+    res: DownstreamRes,
+    failure: ProxyFailure,
+    started: number,
+    routeName: string,
+  ): void {
+    const grpc = (req.headers['content-type'] ?? '').startsWith('application/grpc');
+    const r = syntheticResponse(failure, grpc);
+    if (!res.headersSent) {
+      res.writeHead(r.status, r.headers);
+      res.end(r.body);
+    }
+    const request = new DownstreamRequest(
+      req.method ?? '',
+      req.headers.host ?? '',
+      req.url ?? '',
+      req.headers,
+      '',
+      false,
+    );
+    void routeName;
+    this.finish(request, undefined, undefined, r.status, failure.flags, '', started);
+  }
+
+  private direct(
+    req: DownstreamReq,
+    res: DownstreamRes,
+    route: Route,
+    status: number,
+    body: string | Uint8Array | undefined,
+    started: number,
+  ): void {
+    const headers: Record<string, string> = {};
+    for (const h of route.responseHeaders.add) headers[h.name] = h.value;
+    if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
+    res.writeHead(status, headers);
+    if (body !== undefined) res.end(body);
+    else res.end();
+    const request = new DownstreamRequest(
+      req.method ?? '',
+      req.headers.host ?? '',
+      req.url ?? '',
+      req.headers,
+      '',
+      false,
+    );
+    this.finish(request, route, undefined, status, '', '', started);
+  }
+
+  private redirect(
+    req: DownstreamReq,
+    res: DownstreamRes,
+    route: Route,
+    request: DownstreamRequest,
+    started: number,
+  ): void {
+    const a = route.action;
+    if (a.type !== 'redirect') return;
+    const [authHost, authPort] = splitHostPort(request.authority);
+    const host = a.host ?? authHost;
+    const port = a.port !== undefined ? String(a.port) : a.host !== undefined ? '' : authPort;
+    const scheme = a.scheme ?? 'http';
+    let path = request.path;
+    const q = path.indexOf('?');
+    const query = q >= 0 && !a.stripQuery ? path.slice(q) : '';
+    if (q >= 0) path = path.slice(0, q);
+    if (a.path !== undefined) path = a.path;
+    else if (
+      a.prefixRewrite !== undefined &&
+      route.match.path.kind !== 'regex' &&
+      route.match.path.kind !== 'connect'
+    ) {
+      path = a.prefixRewrite + path.slice(route.match.path.value.length);
+    } else if (a.regexRewrite !== undefined) path = path.replace(a.regexRewrite.regex, a.regexRewrite.substitution);
+    const location = `${scheme}://${host}${port !== '' ? `:${port}` : ''}${path}${query}`;
+    res.writeHead(a.responseCode, { location, 'content-length': '0' });
+    res.end();
+    this.finish(request, route, undefined, a.responseCode, '', '', started);
+    void req;
+  }
+}
+
+function splitHostPort(authority: string): [string, string] {
+  const i = authority.lastIndexOf(':');
+  if (i < 0 || authority.endsWith(']')) return [authority, ''];
+  return [authority.slice(0, i), authority.slice(i + 1)];
+}
+
+function stripPort(authority: string, listener: ListenerConfig): string {
+  if (listener.stripPort === 'none') return authority;
+  const [host] = splitHostPort(authority);
+  return host;
+}
+
+function rewritePath(path: string, route: Route, action: ForwardAction): string {
+  if (action.prefixRewrite !== undefined) {
+    const m = route.match.path;
+    if (m.kind === 'prefix' || m.kind === 'path_separated_prefix' || m.kind === 'exact') {
+      return action.prefixRewrite + path.slice(m.value.length);
+    }
+  }
+  if (action.regexRewrite !== undefined) {
+    const q = path.search(/[?#]/);
+    const only = q < 0 ? path : path.slice(0, q);
+    const rest = q < 0 ? '' : path.slice(q);
+    return only.replace(action.regexRewrite.regex, action.regexRewrite.substitution) + rest;
+  }
+  return path;
+}
+
+function isBodyless(req: DownstreamReq, http2: boolean): boolean {
+  if (http2) return (req as Http2ServerRequest).stream.endAfterHeaders;
+  const h = req.headers;
+  return h['transfer-encoding'] === undefined && (h['content-length'] === undefined || h['content-length'] === '0');
+}
+
+export function connectFailure(error: Error): boolean {
+  const code = (error as { code?: string }).code;
+  return (
+    code === 'ECONNREFUSED' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT' ||
+    code === 'EHOSTUNREACH' ||
+    code === 'ENETUNREACH' ||
+    code === 'EADDRNOTAVAIL' ||
+    code === 'ETIMEDOUT' ||
+    code === 'ENOTFOUND' ||
+    code === 'EAI_AGAIN'
+  );
+}
+
+function rawHead(status: number, headers: Record<string, string | string[] | undefined>): string {
+  let head = `HTTP/1.1 ${status} ${status === 101 ? 'Switching Protocols' : statusText(status)}\r\n`;
+  for (const name in headers) {
+    const v = headers[name];
+    if (v === undefined) continue;
+    if (Array.isArray(v)) for (const one of v) head += `${name}: ${one}\r\n`;
+    else head += `${name}: ${v}\r\n`;
+  }
+  return `${head}\r\n`;
+}
+
+function rawResponse(status: number, headers: Record<string, string>, body: string): string {
+  return rawHead(status, { ...headers, connection: 'close' }) + body;
+}
+
+function statusText(status: number): string {
+  switch (status) {
+    case 200:
+      return 'OK';
+    case 400:
+      return 'Bad Request';
+    case 404:
+      return 'Not Found';
+    case 503:
+      return 'Service Unavailable';
+    case 504:
+      return 'Gateway Timeout';
+    default:
+      return 'Status';
+  }
+}
+
+export { RESPONSE_FLAGS_HEADER, type ServerResponse, type Http2ServerResponse };

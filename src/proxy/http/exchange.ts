@@ -1,0 +1,457 @@
+/**
+ * One downstream request on its way upstream (Envoy's router filter and upstream request): picks an endpoint,
+ * sends the request through the endpoint's HTTP/1.1 pool (undici's dispatch handler API: headers, body chunks and
+ * trailers arrive as callbacks, and pause/resume gives backpressure both ways) or its HTTP/2 session, and streams
+ * the response back. Retries follow the route's retry policy, for requests without a body only (the sidecar never
+ * buffers one), avoiding hosts already tried; per-try and route timeouts; the cluster's max_requests and
+ * max_retries circuit breakers. A failure before the response started is answered from the rescue table; after,
+ * the downstream is reset, never left hanging.
+ */
+import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { constants as h2, type ClientHttp2Stream, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import type { Dispatcher } from 'undici';
+import type { ForwardAction, HeaderMutations, LbEndpoint as ConfigLbEndpoint, Route } from '../config/index.js';
+import type { PickComplete } from '../lb/types.js';
+import type { UpstreamCluster } from '../upstream/cluster-manager.js';
+import type { DownstreamReq } from './connection-manager.js';
+import { applyMutations, stripResponseHopByHop } from './headers.js';
+import type { DownstreamRequest } from './request-view.js';
+import { ProxyFailure, syntheticResponse, type ResponseFlag } from './rescue.js';
+import { backOffMs, retriableFailure, retriableResponse, type AttemptFailure } from './retry.js';
+
+export type DownstreamRes = ServerResponse | Http2ServerResponse;
+
+export interface ExchangeInit {
+  readonly req: DownstreamReq;
+  readonly res: DownstreamRes;
+  readonly request: DownstreamRequest;
+  readonly route: Route;
+  readonly action: ForwardAction;
+  readonly cluster: UpstreamCluster;
+  readonly path: string;
+  readonly headers: OutgoingHttpHeaders;
+  readonly requestMutations: HeaderMutations;
+  readonly responseMutations: HeaderMutations;
+  readonly hash: number | undefined;
+  readonly started: number;
+  readonly bodyless: boolean;
+  /** Called once when the exchange is over: final status, response flags ('' if none), the last upstream. */
+  readonly done: (status: number, flags: string, upstream: string) => void;
+}
+
+type Controller = Dispatcher.DispatchController;
+
+const NO_PREVIOUS: readonly string[] = [];
+
+export class Exchange implements Dispatcher.DispatchHandler {
+  private readonly init: ExchangeInit;
+  private attempts = 0;
+  private tried: string[] | readonly string[] = NO_PREVIOUS;
+  private picked: PickComplete | undefined;
+  private controller: Controller | undefined;
+  private h2stream: ClientHttp2Stream | undefined;
+  private finished = false;
+  private responding = false;
+  /** The current attempt's response is being discarded for a retry. */
+  private discarding = false;
+  private routeTimer: NodeJS.Timeout | undefined;
+  private tryTimer: NodeJS.Timeout | undefined;
+  private extraFlags: ResponseFlag[] | undefined;
+  private retrying = false;
+  private counted = false;
+  private readonly onDrain = (): void => this.controller?.resume();
+
+  constructor(init: ExchangeInit) {
+    this.init = init;
+  }
+
+  /** Starts the first attempt (and the route timeout). */
+  start(): void {
+    const { res, action, cluster } = this.init;
+    const breakers = cluster.config.circuitBreakers;
+    if (cluster.stats.rqActive >= breakers.maxRequests) {
+      cluster.stats.rqPendingOverflow++;
+      return this.failWith(new ProxyFailure('UO', cluster.name));
+    }
+    cluster.stats.rqTotal++;
+    cluster.stats.rqActive++;
+    this.counted = true;
+    res.once('close', this.onDownstreamClose);
+    if (action.timeoutMs > 0) {
+      this.routeTimer = setTimeout(() => this.onTimeout(false), action.timeoutMs);
+    }
+    this.attempt();
+  }
+
+  /** Marks that a fault delay was injected (response flag DI). */
+  flagDelayed(): void {
+    (this.extraFlags ??= []).push('DI');
+  }
+
+  private attempt(): void {
+    const { cluster, hash, action, request } = this.init;
+    this.attempts++;
+    this.discarding = false;
+    this.responding = false;
+    let picked = cluster.picker.pick(hash === undefined ? undefined : { hash });
+    const retry = action.retry;
+    if (picked.type === 'complete' && this.tried.length > 0 && retry?.previousHosts === true) {
+      for (let i = 0; i < retry.hostSelectionRetryMaxAttempts && this.tried.includes(picked.endpoint.key); i++) {
+        const again = cluster.picker.pick(hash === undefined ? undefined : { hash });
+        if (again.type !== 'complete') break;
+        picked = again;
+      }
+    }
+    if (picked.type !== 'complete') {
+      cluster.stats.noHealthy++;
+      return this.failWith(new ProxyFailure('UH', cluster.name));
+    }
+    this.picked = picked;
+    picked.state.activeRequests++;
+    if (retry !== undefined && retry.perTryTimeoutMs > 0) {
+      this.tryTimer = setTimeout(() => this.onTimeout(true), retry.perTryTimeoutMs);
+    }
+    const headers = this.init.headers;
+    if (this.attempts === 1) {
+      applyMutations(headers, this.init.requestMutations);
+    } else {
+      headers['x-envoy-attempt-count'] = String(this.attempts);
+    }
+    const http = cluster.config.http;
+    if (http.http2 || (http.useDownstreamProtocol && request.http2)) this.sendHttp2(picked);
+    else this.sendHttp1(picked);
+  }
+
+  private sendHttp1(picked: PickComplete): void {
+    const { req, path, headers, bodyless, request } = this.init;
+    const endpoint = picked.endpoint;
+    const hostname = (endpoint as ConfigLbEndpoint).hostname;
+    if (this.init.action.autoHostRewrite && hostname !== undefined) headers.host = hostname;
+    this.init.cluster.pool(endpoint).dispatch(
+      {
+        path,
+        method: request.method,
+        headers: headers as Record<string, string>,
+        body: bodyless ? null : (req as NodeJS.ReadableStream as never),
+        blocking: false,
+      },
+      this,
+    );
+  }
+
+  private sendHttp2(picked: PickComplete): void {
+    const { req, path, headers, bodyless, request } = this.init;
+    let stream: ClientHttp2Stream;
+    try {
+      stream = this.init.cluster.session(picked.endpoint).request(request.method, path, headers, bodyless);
+    } catch (error) {
+      return this.onAttemptError(error as Error);
+    }
+    this.h2stream = stream;
+    stream.once('response', (raw) => {
+      const status = Number(raw[h2.HTTP2_HEADER_STATUS]);
+      this.onUpstreamHeaders(status, raw);
+    });
+    stream.on('data', (chunk: Buffer) => {
+      if (this.discarding || this.finished) return;
+      if (!(this.init.res as ServerResponse).write(chunk)) {
+        stream.pause();
+        this.init.res.once('drain', () => stream.resume());
+      }
+    });
+    let trailers: IncomingHttpHeaders | undefined;
+    stream.once('trailers', (t) => (trailers = t as IncomingHttpHeaders));
+    stream.once('end', () => this.onUpstreamEnd(trailers));
+    stream.once('close', () => {
+      if (
+        stream.rstCode !== undefined &&
+        stream.rstCode !== h2.NGHTTP2_NO_ERROR &&
+        !this.finished &&
+        !this.discarding
+      ) {
+        const e = Object.assign(new Error(`upstream reset stream (code ${stream.rstCode})`), {
+          code: stream.rstCode === h2.NGHTTP2_REFUSED_STREAM ? 'REFUSED_STREAM' : 'RESET',
+        });
+        this.onAttemptError(e);
+      }
+    });
+    stream.on('error', (error: Error) => this.onAttemptError(error));
+    if (!bodyless) {
+      const h2req = req as Http2ServerRequest;
+      h2req.pipe(stream);
+      if (request.http2) {
+        // Request trailers (gRPC clients rarely send them, but HTTP/2 allows them).
+        h2req.stream.once('trailers', (t: OutgoingHttpHeaders) => {
+          stream.sendTrailers(stripPseudo(t));
+        });
+      }
+    }
+  }
+
+  // --- undici DispatchHandler (HTTP/1.1 upstreams) ---
+
+  onRequestStart(controller: Controller): void {
+    this.controller = controller;
+    if (this.finished || this.discarding) controller.abort(new Error('exchange over'));
+  }
+
+  onResponseStart(controller: Controller, statusCode: number, headers: IncomingHttpHeaders): void {
+    this.controller = controller;
+    if (statusCode < 200) return; // 1xx: Node's server sends 100 Continue itself.
+    this.onUpstreamHeaders(statusCode, headers);
+  }
+
+  onResponseData(controller: Controller, chunk: Buffer): void {
+    if (this.discarding || this.finished) return;
+    if (!(this.init.res as ServerResponse).write(chunk)) {
+      controller.pause();
+      this.init.res.once('drain', this.onDrain);
+    }
+  }
+
+  onResponseEnd(_controller: Controller, trailers: IncomingHttpHeaders): void {
+    this.onUpstreamEnd(trailers);
+  }
+
+  onResponseError(_controller: Controller, error: Error): void {
+    this.onAttemptError(error);
+  }
+
+  // --- shared ---
+
+  private onUpstreamHeaders(status: number, headers: IncomingHttpHeaders): void {
+    if (this.finished || this.discarding) return;
+    const { res, action, responseMutations, cluster } = this.init;
+    const retry = action.retry;
+    const grpcStatus = headers['grpc-status'] as string | undefined;
+    if (
+      retry !== undefined &&
+      this.init.bodyless &&
+      this.attempts <= retry.numRetries &&
+      retriableResponse(retry, status, grpcStatus) &&
+      this.canRetry()
+    ) {
+      this.discard();
+      return this.scheduleRetry();
+    }
+    this.clearTryTimer();
+    this.responding = true;
+    cluster.stats.countStatus(status);
+    stripResponseHopByHop(headers);
+    if (responseMutations.add.length > 0 || responseMutations.remove.length > 0) {
+      applyMutations(headers, responseMutations);
+    }
+    if (this.extraFlags !== undefined) headers['x-shoal-response-flags'] = this.extraFlags.join(',');
+    try {
+      res.writeHead(status, headers as OutgoingHttpHeaders);
+    } catch {
+      // Invalid headers from the upstream (for this downstream protocol): answer as a protocol failure.
+      this.responding = false;
+      return this.failWith(new ProxyFailure('UR', 'invalid upstream response headers'));
+    }
+    this.status = status;
+  }
+
+  private status = 0;
+
+  private onUpstreamEnd(trailers: IncomingHttpHeaders | undefined): void {
+    if (this.discarding) {
+      this.discarding = false;
+      return;
+    }
+    if (this.finished) return;
+    const res = this.init.res;
+    if (!this.responding) return; // a retried attempt's end
+    if (trailers !== undefined) {
+      let any = false;
+      for (const _ in trailers) {
+        any = true;
+        break;
+      }
+      if (any) res.addTrailers(stripPseudo(trailers));
+    }
+    res.end();
+    this.complete(this.status, '');
+  }
+
+  private onAttemptError(error: Error): void {
+    if (this.finished) return;
+    if (this.discarding) {
+      // The aborted attempt of a retry reporting its abort.
+      return;
+    }
+    this.clearTryTimer();
+    this.releasePick();
+    const { cluster, action } = this.init;
+    if (this.responding) {
+      // Mid-response: the only honest thing left is to reset the downstream.
+      cluster.stats.rqReset++;
+      this.resetDownstream();
+      return this.complete(this.status || 502, 'UR');
+    }
+    const failure: AttemptFailure = classify(error);
+    if (failure === 'connect-failure') cluster.stats.cxConnectFail++;
+    else cluster.stats.rqReset++;
+    const retry = action.retry;
+    if (
+      retry !== undefined &&
+      this.init.bodyless &&
+      this.attempts <= retry.numRetries &&
+      retriableFailure(retry, failure) &&
+      this.canRetry()
+    ) {
+      this.rememberTried();
+      return this.scheduleRetry();
+    }
+    const flag: ResponseFlag = failure === 'connect-failure' ? 'UF' : failure === 'timeout' ? 'UT' : 'UR';
+    const extra: ResponseFlag[] = this.attempts > 1 ? ['URX'] : [];
+    this.failWith(new ProxyFailure(flag, error.message, extra));
+  }
+
+  private canRetry(): boolean {
+    const { cluster } = this.init;
+    return cluster.config.circuitBreakers.maxRetries > cluster.stats.rqRetryActive && !this.finished;
+  }
+
+  private discard(): void {
+    this.discarding = true;
+    this.clearTryTimer();
+    this.rememberTried();
+    this.releasePick();
+    this.controller?.abort(new Error('retrying'));
+    this.h2stream?.close(h2.NGHTTP2_CANCEL);
+  }
+
+  private rememberTried(): void {
+    if (this.picked === undefined) return;
+    if (this.tried === NO_PREVIOUS) this.tried = [];
+    (this.tried as string[]).push(this.picked.endpoint.key);
+  }
+
+  private scheduleRetry(): void {
+    const { action, cluster } = this.init;
+    cluster.stats.rqRetry++;
+    cluster.stats.rqRetryActive++;
+    this.retrying = true;
+    const wait = backOffMs(action.retry!, this.attempts);
+    setTimeout(() => {
+      this.retrying = false;
+      cluster.stats.rqRetryActive--;
+      if (!this.finished) {
+        this.controller = undefined;
+        this.h2stream = undefined;
+        this.attempt();
+      }
+    }, wait);
+  }
+
+  private onTimeout(perTry: boolean): void {
+    if (this.finished) return;
+    const { cluster, action } = this.init;
+    cluster.stats.rqTimeout++;
+    if (perTry && !this.responding) {
+      const retry = action.retry!;
+      if (this.init.bodyless && this.attempts <= retry.numRetries && retriableFailure(retry, 'timeout')) {
+        this.discard();
+        return this.scheduleRetry();
+      }
+    }
+    if (this.responding) {
+      this.abortUpstream();
+      this.resetDownstream();
+      return this.complete(this.status, 'UT');
+    }
+    this.discarding = true;
+    this.abortUpstream();
+    this.failWith(new ProxyFailure('UT', 'upstream request timeout', this.attempts > 1 ? ['URX'] : []));
+  }
+
+  private readonly onDownstreamClose = (): void => {
+    if (this.finished) return;
+    // The client went away before the response was complete.
+    this.discarding = true;
+    this.abortUpstream();
+    this.complete(this.responding ? this.status : 499, 'DC');
+  };
+
+  /** Ends the exchange with a synthetic response (rescue table), or a reset if the response already started. */
+  failWith(failure: ProxyFailure, grpcStatus?: number): void {
+    if (this.finished) return;
+    const { res, request } = this.init;
+    if (res.headersSent) {
+      this.resetDownstream();
+      return this.complete(this.status, failure.flags);
+    }
+    const r = syntheticResponse(failure, request.grpc);
+    if (grpcStatus !== undefined && request.grpc) r.headers['grpc-status'] = String(grpcStatus);
+    res.writeHead(r.status, r.headers);
+    res.end(r.body);
+    this.complete(r.status, failure.flags);
+  }
+
+  private abortUpstream(): void {
+    this.controller?.abort(new Error('aborted by the proxy'));
+    this.h2stream?.close(h2.NGHTTP2_CANCEL);
+  }
+
+  private resetDownstream(): void {
+    const res = this.init.res;
+    if ('stream' in res && res.stream !== undefined) {
+      res.stream.close(h2.NGHTTP2_INTERNAL_ERROR);
+    } else {
+      (res as ServerResponse).socket?.destroy();
+    }
+  }
+
+  private releasePick(): void {
+    if (this.picked !== undefined) {
+      this.picked.state.activeRequests--;
+      this.picked = undefined;
+    }
+  }
+
+  private clearTryTimer(): void {
+    if (this.tryTimer !== undefined) {
+      clearTimeout(this.tryTimer);
+      this.tryTimer = undefined;
+    }
+  }
+
+  private complete(status: number, flags: string): void {
+    if (this.finished) return;
+    this.finished = true;
+    const upstream = this.picked?.endpoint.key ?? this.tried[this.tried.length - 1] ?? '';
+    this.releasePick();
+    this.clearTryTimer();
+    if (this.routeTimer !== undefined) clearTimeout(this.routeTimer);
+    const { cluster, res } = this.init;
+    if (this.counted) cluster.stats.rqActive--;
+    res.off('close', this.onDownstreamClose);
+    const all = this.extraFlags !== undefined && flags !== '' ? `${flags},${this.extraFlags.join(',')}` : flags;
+    this.init.done(status, all, upstream);
+  }
+}
+
+function classify(error: Error): AttemptFailure {
+  const code = (error as { code?: string }).code;
+  switch (code) {
+    case 'ECONNREFUSED':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EADDRNOTAVAIL':
+    case 'ETIMEDOUT':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'connect-failure';
+    case 'REFUSED_STREAM':
+      return 'refused-stream';
+    default:
+      return 'reset';
+  }
+}
+
+function stripPseudo<T extends Record<string, unknown>>(headers: T): T {
+  for (const name in headers) if (name.charCodeAt(0) === 58) delete headers[name];
+  return headers;
+}

@@ -1,0 +1,259 @@
+/**
+ * The listener manager: binds the sidecar's listeners (outbound 15001, inbound 15006) as the configuration names
+ * them. Each listener is one port for HTTP/1.1 and h2c (sniffing-server.ts) with one HTTP connection manager. A
+ * configuration change that keeps a listener's address swaps its route table in place (new requests use it, those
+ * in flight keep theirs); a listener that moved or left is drained: it stops accepting, HTTP/1.1 responses ask for
+ * `Connection: close`, HTTP/2 sessions get GOAWAY, and requests in flight finish.
+ *
+ * Downstream limits: request headers up to 60 KiB (431 beyond), a headers timeout against slowloris, keep-alive
+ * idle timeout, a connection cap; malformed HTTP gets 400 and the connection closes (Node's parser, llhttp, is
+ * strict; the handler below answers and counts).
+ */
+import { createServer as createHttp1Server, type Server as Http1Server } from 'node:http';
+import {
+  createServer as createHttp2Server,
+  type Http2Server,
+  type Http2Session,
+  type ServerHttp2Session,
+} from 'node:http2';
+import type { Server, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Logger } from '../../core/logger.js';
+import { routeTableOf, type ListenerConfig, type ProxyConfig } from '../config/index.js';
+import { HttpConnectionManager, type AccessLogEntry } from '../http/connection-manager.js';
+import { RESPONSE_FLAGS_HEADER } from '../http/rescue.js';
+import { ListenerStats } from '../stats.js';
+import type { ClusterManager } from '../upstream/cluster-manager.js';
+import { createSniffingServer } from './sniffing-server.js';
+
+export interface ListenerLimits {
+  /** Request header bytes (request line included); default 60 KiB. */
+  readonly maxHeaderBytes: number;
+  /** Time to receive a request's headers; default 10 s. */
+  readonly headersTimeoutMs: number;
+  /** Keep-alive idle time between requests; default 60 s. */
+  readonly idleTimeoutMs: number;
+  /** Open downstream connections per listener; default 16384. */
+  readonly maxConnections: number;
+}
+
+export const DEFAULT_LIMITS: ListenerLimits = {
+  maxHeaderBytes: 60 * 1024,
+  headersTimeoutMs: 10_000,
+  idleTimeoutMs: 60_000,
+  maxConnections: 16_384,
+};
+
+export interface ListenerManagerOptions {
+  readonly clusters: ClusterManager;
+  readonly logger: Logger;
+  readonly limits?: Partial<ListenerLimits>;
+  readonly accessLog?: (entry: AccessLogEntry) => void;
+}
+
+export class BoundListener {
+  readonly hcm: HttpConnectionManager;
+  readonly stats: ListenerStats;
+  private readonly http1: Http1Server;
+  private readonly http2: Http2Server;
+  private readonly server: Server;
+  private readonly sessions = new Set<Http2Session>();
+  private draining = false;
+  port = 0;
+
+  constructor(
+    readonly config: ListenerConfig,
+    config0: ProxyConfig,
+    options: ListenerManagerOptions,
+    limits: ListenerLimits,
+  ) {
+    this.stats = new ListenerStats(config.name);
+    this.hcm = new HttpConnectionManager(
+      { listener: config, routes: routeTableOf(config0, config) },
+      {
+        clusters: options.clusters,
+        stats: this.stats,
+        logger: options.logger,
+        draining: () => this.draining,
+        ...(options.accessLog !== undefined ? { accessLog: options.accessLog } : {}),
+      },
+    );
+    this.http1 = createHttp1Server({
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: 0,
+      keepAliveTimeout: limits.idleTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+      noDelay: true,
+    });
+    this.http1.on('request', this.hcm.onRequest);
+    this.http1.on('upgrade', this.hcm.onUpgrade);
+    this.http1.on('connect', this.hcm.onConnect);
+    this.http1.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => this.clientError(error, socket));
+    this.http2 = createHttp2Server({
+      maxSessionMemory: 64,
+      settings: { maxConcurrentStreams: 1000, maxHeaderListSize: limits.maxHeaderBytes },
+    });
+    this.http2.on('request', this.hcm.onRequest);
+    this.http2.on('session', (session: ServerHttp2Session) => {
+      this.sessions.add(session);
+      session.once('close', () => this.sessions.delete(session));
+      if (this.draining) session.close();
+    });
+    this.http2.on('sessionError', () => this.stats.cxProtocolError++);
+    this.http2.setTimeout(limits.idleTimeoutMs);
+    this.server = createSniffingServer({
+      http1: this.http1,
+      http2: this.http2,
+      sniffTimeoutMs: limits.headersTimeoutMs,
+      maxConnections: limits.maxConnections,
+    });
+    this.server.on('connection', (socket: Socket) => {
+      this.stats.cxTotal++;
+      socket.on('error', () => undefined);
+    });
+  }
+
+  /** Binds; rejects with the listen error (EADDRINUSE, EADDRNOTAVAIL). */
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ host: this.config.address, port: this.config.port, backlog: 1024 }, () => {
+        this.server.off('error', reject);
+        const address = this.server.address();
+        this.port = typeof address === 'object' && address !== null ? address.port : 0;
+        resolve(this.port);
+      });
+    });
+  }
+
+  /** Uses a new route table for new requests. */
+  update(config: ProxyConfig): void {
+    this.hcm.state = { listener: this.config, routes: routeTableOf(config, this.config) };
+  }
+
+  get inFlight(): number {
+    return this.stats.rqActive;
+  }
+
+  /** Stops accepting; idle keep-alive connections close; responses ask clients to close; GOAWAY to HTTP/2 peers. */
+  drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    this.server.close();
+    this.http1.closeIdleConnections();
+    for (const session of this.sessions) session.close();
+  }
+
+  /** Drains, waits up to `timeoutMs` for requests in flight, then closes every connection. */
+  async close(timeoutMs: number): Promise<void> {
+    this.drain();
+    const deadline = Date.now() + timeoutMs;
+    while (this.stats.rqActive > 0 && Date.now() < deadline) {
+      this.http1.closeIdleConnections();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    this.http1.closeAllConnections();
+    for (const session of this.sessions) session.destroy();
+  }
+
+  private clientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+    this.stats.cxProtocolError++;
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const [status, text] =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large']
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'Request Timeout']
+          : [400, 'Bad Request'];
+    const body = `${text.toLowerCase()}\n`;
+    socket.end(
+      `HTTP/1.1 ${status} ${text}\r\nconnection: close\r\ncontent-type: text/plain\r\n` +
+        `content-length: ${body.length}\r\n${RESPONSE_FLAGS_HEADER}: DPE\r\n\r\n${body}`,
+    );
+  }
+}
+
+export class ListenerManager {
+  private readonly bound = new Map<string, BoundListener>();
+  private readonly limits: ListenerLimits;
+  /** Listeners that could not be bound, with the reason (for /config_dump and logs). */
+  readonly errors = new Map<string, string>();
+
+  constructor(private readonly options: ListenerManagerOptions) {
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+  }
+
+  listeners(): IterableIterator<BoundListener> {
+    return this.bound.values();
+  }
+
+  get(name: string): BoundListener | undefined {
+    return this.bound.get(name);
+  }
+
+  /** Binds new listeners, updates kept ones, drains removed ones. Resolves when binding is done. */
+  async update(config: ProxyConfig): Promise<void> {
+    const wanted = new Set<string>();
+    const binds: Promise<void>[] = [];
+    for (const [name, lc] of config.listeners) {
+      if (lc.kind === 'grpc-api' || !lc.bindToPort || lc.address === undefined) continue;
+      wanted.add(name);
+      const existing = this.bound.get(name);
+      if (existing !== undefined && existing.config.address === lc.address && existing.config.port === lc.port) {
+        if (existing.config !== lc) {
+          // Same address, new settings: rebuild the manager state but keep the socket.
+          existing.hcm.state = { listener: lc, routes: routeTableOf(config, lc) };
+        } else existing.update(config);
+        continue;
+      }
+      if (existing !== undefined) {
+        this.bound.delete(name);
+        void existing.close(lc.drainTimeoutMs);
+      }
+      const listener = new BoundListener(lc, config, this.options, this.limits);
+      this.bound.set(name, listener);
+      binds.push(
+        listener.listen().then(
+          (port) => {
+            this.errors.delete(name);
+            this.options.logger.info({ listener: name, address: lc.address, port }, 'listener bound');
+          },
+          (error: Error) => {
+            this.bound.delete(name);
+            this.errors.set(name, error.message);
+            this.options.logger.error(
+              { listener: name, address: lc.address, port: lc.port, err: error.message },
+              'cannot bind listener',
+            );
+          },
+        ),
+      );
+    }
+    for (const [name, listener] of this.bound) {
+      if (!wanted.has(name)) {
+        this.bound.delete(name);
+        void listener.close(listener.config.drainTimeoutMs);
+      }
+    }
+    await Promise.all(binds);
+  }
+
+  drain(): void {
+    for (const listener of this.bound.values()) listener.drain();
+  }
+
+  inFlight(): number {
+    let n = 0;
+    for (const listener of this.bound.values()) n += listener.inFlight;
+    return n;
+  }
+
+  async close(timeoutMs: number): Promise<void> {
+    await Promise.all([...this.bound.values()].map((l) => l.close(timeoutMs)));
+    this.bound.clear();
+  }
+}
