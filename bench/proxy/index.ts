@@ -1,0 +1,341 @@
+/**
+ * Sidecar data-plane benchmark (issue 4): one backend, four paths, the same load tools, one run.
+ *
+ * Paths (paths.ts, shoal-path.ts): direct; two nginx hops; two HAProxy hops; two Shoal sidecars. Each proxy hop is
+ * one single-threaded worker (nginx `worker_processes 1`, HAProxy `nbthread 1`, Node), all on loopback, keep-alive
+ * everywhere. Every path is started first (an idle path costs nothing), then the phases run path after path, so
+ * that the paths' figures are taken as close together in time as possible on a machine that is not quiet:
+ *  1. warm-up: wrk for 2 s on each path (connections, caches, the JIT of a Node sidecar);
+ *  2. latency at a fixed rate (1,000 rps; fixed-rate-client.ts: open loop, coordinated-omission corrected): two
+ *     rounds of half the phase each, in the order direct, nginx, haproxy, shoal and then back (ABBA, so that a
+ *     drift in the machine's background load falls on every path alike), each after 1 s at the same rate; every
+ *     hop's CPU is sampled over the measured windows;
+ *  3. maximum throughput, HTTP/1.1: wrk -t1 -c50, one phase per path (hop CPU sampled too);
+ *  4. maximum throughput, h2c to the first hop: h2load -t1 -c10 -m10, one phase (+1 s warm-up) per path;
+ *  5. memory of every hop: VmRSS and VmHWM after all the load.
+ * Reported: max rps and Shoal/nginx, Shoal/HAProxy ratios; latency added over direct at p50/p90/p99; CPU seconds
+ * per 1,000 requests per hop (= vCPU per 1,000 rps); RSS. Markdown on stdout, JSON (with the tools' raw output) in
+ * bench/proxy/results/ (gitignored).
+ *
+ * Knobs (environment): BENCH_PROXY_PATHS ("direct,nginx,haproxy,shoal"), BENCH_PROXY_SECONDS (10, each phase),
+ * BENCH_PROXY_RATE (1000), BENCH_PROXY_WRK_CONNECTIONS (50), BENCH_PROXY_H2 ("10x10": clients x streams),
+ * BENCH_PROXY_LATENCY_CONNECTIONS (16). Everything it starts is stopped by PID, on error and on SIGINT too.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FixedRateConfig, FixedRateResult } from './fixed-rate-client.js';
+import { checkTools, runH2load, runWrk } from './load-tools.js';
+import {
+  directPath,
+  haproxyPath,
+  nginxPath,
+  startBackend,
+  type Backend,
+  type Endpoint,
+  type RunningPath,
+} from './paths.js';
+import { Procs, sampleTree, type TreeSample } from './procs.js';
+import { report, type HopResult, type PathResult, type Percentiles, type RunResult } from './report.js';
+import { SHOAL_BACKEND_IP, SHOAL_CLIENT_IP, shoalPath, shoalSidecarAvailable } from './shoal-path.js';
+
+const ALL_PATHS = ['direct', 'nginx', 'haproxy', 'shoal'] as const;
+type PathName = (typeof ALL_PATHS)[number];
+
+const env = process.env;
+const PATHS = (env.BENCH_PROXY_PATHS ?? ALL_PATHS.join(','))
+  .split(',')
+  .filter((p): p is PathName => (ALL_PATHS as readonly string[]).includes(p));
+const SECONDS = Number(env.BENCH_PROXY_SECONDS ?? 10);
+const RATE = Number(env.BENCH_PROXY_RATE ?? 1000);
+const WRK_CONNECTIONS = Number(env.BENCH_PROXY_WRK_CONNECTIONS ?? 50);
+const [H2_CLIENTS, H2_STREAMS] = (env.BENCH_PROXY_H2 ?? '10x10').split('x').map(Number) as [number, number];
+const LATENCY_CONNECTIONS = Number(env.BENCH_PROXY_LATENCY_CONNECTIONS ?? 16);
+const LATENCY_ROUNDS = 2;
+const WARM_SECONDS = 2;
+const SEGMENT_WARM_MS = 1000;
+/** No phase starts after this (each phase is bounded on its own, so the run ends soon after). */
+const RUN_BUDGET_MS = 5 * 60_000;
+
+const RESULTS_DIR = fileURLToPath(new URL('../../../bench/proxy/results/', import.meta.url));
+const CLIENT_SCRIPT = fileURLToPath(new URL('./fixed-rate-client.js', import.meta.url));
+
+function log(line: string): void {
+  process.stderr.write(`[bench proxy] ${line}\n`);
+}
+
+class Skip extends Error {}
+
+/** One fixed-rate segment: a forked client process; hop CPU sampled from its `measuring` message to its result. */
+async function fixedRate(
+  procs: Procs,
+  dir: string,
+  path: RunningPath,
+  seconds: number,
+): Promise<{ result: FixedRateResult; before: TreeSample[]; after: TreeSample[] }> {
+  const config: FixedRateConfig = {
+    host: path.http1.host,
+    port: path.http1.port,
+    authority: path.authority,
+    path: '/',
+    rate: RATE,
+    warmupMs: SEGMENT_WARM_MS,
+    durationMs: seconds * 1000,
+    connections: LATENCY_CONNECTIONS,
+    drainMs: 5_000,
+  };
+  const m = procs.spawn(
+    `fixed-rate-${path.name}`,
+    process.execPath,
+    [CLIENT_SCRIPT, JSON.stringify(config)],
+    join(dir, `fixed-rate-${path.name}.log`),
+    { ipc: true },
+  );
+  let before: TreeSample[] = [];
+  const timeoutMs = config.warmupMs + config.durationMs + config.drainMs + 20_000;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const result = await new Promise<FixedRateResult>((resolve, reject) => {
+      m.proc.on('message', (msg: { type: string; message?: string }) => {
+        if (msg.type === 'measuring') before = path.hops.map((h) => sampleTree(h.pids()));
+        else if (msg.type === 'result') resolve(msg as FixedRateResult);
+        else if (msg.type === 'failed') reject(new Error(`fixed-rate client: ${msg.message}`));
+      });
+      void m.exited.then((code) => reject(new Error(`fixed-rate client exited (${code}): ${m.logTail()}`)));
+      timer = setTimeout(() => reject(new Error(`fixed-rate client: no result within ${timeoutMs} ms`)), timeoutMs);
+    });
+    const after = path.hops.map((h) => sampleTree(h.pids()));
+    return { result, before, after };
+  } finally {
+    clearTimeout(timer);
+    await procs.stop(m);
+  }
+}
+
+function percentiles(sorted: readonly number[]): Percentiles {
+  const at = (p: number): number =>
+    sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+  return { p50: at(50), p90: at(90), p99: at(99), max: sorted[sorted.length - 1] ?? NaN };
+}
+
+/** CPU seconds, wall seconds and requests of one hop, summed over measured windows. */
+class CpuTally {
+  cpu = 0;
+  wall = 0;
+  requests = 0;
+  add(before: TreeSample | undefined, after: TreeSample | undefined, requests: number): void {
+    if (!before || !after) return;
+    this.cpu += after.cpuSeconds - before.cpuSeconds;
+    this.wall += (after.at - before.at) / 1000;
+    this.requests += requests;
+  }
+  get per1000(): number {
+    return this.requests > 0 ? this.cpu / (this.requests / 1000) : NaN;
+  }
+  get vcpu(): number {
+    return this.wall > 0 ? this.cpu / this.wall : NaN;
+  }
+}
+
+interface Live {
+  path: RunningPath;
+  result: PathResult;
+  latency: FixedRateResult[];
+  atRate: CpuTally[];
+  atMax: CpuTally[];
+}
+
+const url = (e: Endpoint): string => `http://${e.host}:${e.port}/`;
+
+async function startPath(
+  name: PathName,
+  procs: Procs,
+  dir: string,
+  backend: Backend,
+  found: ReturnType<typeof checkTools>,
+): Promise<RunningPath> {
+  if (name === 'direct') return directPath(backend);
+  if (name === 'nginx') return nginxPath(procs, found.found.nginx!, dir, backend);
+  if (name === 'haproxy') {
+    if (!found.found.haproxy) throw new Skip(`haproxy is not installed (${found.install})`);
+    return haproxyPath(procs, found.found.haproxy, dir, backend);
+  }
+  const available = await shoalSidecarAvailable();
+  if (!available.ok) throw new Skip(available.reason);
+  return shoalPath(procs, dir, backend);
+}
+
+export async function benchProxy(): Promise<string> {
+  const started = performance.now();
+  const overBudget = (): boolean => performance.now() - started > RUN_BUDGET_MS;
+  const check = checkTools();
+  if (check.install) log(`missing: ${check.missing.join(', ')}; install with: ${check.install}`);
+  const nginx = check.found.nginx;
+  if (!nginx) {
+    throw new Error(`the proxy benchmark needs nginx for its backend; install the tools with: ${check.install}`);
+  }
+  const { wrk, h2load } = check.found;
+
+  const dir = mkdtempSync(join(tmpdir(), 'shoal-bench-proxy-'));
+  const procs = new Procs();
+  const onSignal = (): void => {
+    log('interrupted: stopping everything this benchmark started');
+    procs.killAllNow();
+    process.exit(130);
+  };
+  const onExit = (): void => procs.killAllNow();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.once('exit', onExit);
+
+  const results: PathResult[] = [];
+  const live: Live[] = [];
+  /** Runs one step of one path; a failure takes that path out of the later phases, not the others. */
+  const step = async (l: Live, what: string, fn: () => Promise<void>): Promise<void> => {
+    if (l.result.status !== 'ok') return;
+    if (overBudget()) {
+      l.result.status = 'failed';
+      l.result.reason = `not finished: the run went over its ${RUN_BUDGET_MS / 60_000}-minute budget before ${what}`;
+      return;
+    }
+    log(`${l.path.name}: ${what}`);
+    try {
+      await fn();
+    } catch (err) {
+      log(`${l.path.name}: ${what} failed: ${(err as Error).message}`);
+      l.result.status = 'failed';
+      l.result.reason = `${what}: ${(err as Error).message.slice(0, 2000)}`;
+    }
+  };
+  try {
+    const backend = await startBackend(procs, nginx, dir, [SHOAL_CLIENT_IP, SHOAL_BACKEND_IP]);
+    log(`backend: nginx on ${backend.http1.host}:${backend.http1.port} (h2c ${backend.h2c.port}), files in ${dir}`);
+    for (const name of PATHS) {
+      try {
+        const path = await startPath(name, procs, dir, backend, check);
+        const result: PathResult = { name, status: 'ok', notes: path.notes, hops: [] };
+        const tallies = (): CpuTally[] => path.hops.map(() => new CpuTally());
+        live.push({ path, result, latency: [], atRate: tallies(), atMax: tallies() });
+        results.push(result);
+        log(`${name}: started`);
+      } catch (err) {
+        const skipped = err instanceof Skip;
+        log(`${name}: ${skipped ? 'skipped' : 'failed to start'}: ${(err as Error).message}`);
+        const reason = (err as Error).message.slice(0, 2000);
+        results.push({ name, status: skipped ? 'skipped' : 'failed', reason, notes: [], hops: [] });
+      }
+    }
+
+    if (wrk) {
+      for (const l of live) {
+        await step(l, `warm-up (wrk ${WARM_SECONDS} s)`, async () => {
+          const warm = await runWrk(wrk, url(l.path.http1), l.path.authority, WRK_CONNECTIONS, WARM_SECONDS);
+          if (!(warm.rps > 0) || warm.errors > 0) throw new Error(`warm-up: ${warm.raw.slice(-1000)}`);
+        });
+      }
+    }
+
+    const segment = SECONDS / LATENCY_ROUNDS;
+    for (let round = 0; round < LATENCY_ROUNDS; round++) {
+      const order = round % 2 === 0 ? live : [...live].reverse();
+      for (const l of order) {
+        await step(l, `${RATE} rps for ${segment} s, round ${round + 1}/${LATENCY_ROUNDS}`, async () => {
+          const { result, before, after } = await fixedRate(procs, dir, l.path, segment);
+          l.latency.push(result);
+          l.atRate.forEach((t, i) => t.add(before[i], after[i], result.latencyMs.length));
+        });
+      }
+    }
+
+    if (wrk) {
+      for (const l of live) {
+        await step(l, `wrk -t1 -c${WRK_CONNECTIONS} for ${SECONDS} s`, async () => {
+          const before = l.path.hops.map((h) => sampleTree(h.pids()));
+          l.result.wrk = await runWrk(wrk, url(l.path.http1), l.path.authority, WRK_CONNECTIONS, SECONDS);
+          const after = l.path.hops.map((h) => sampleTree(h.pids()));
+          l.atMax.forEach((t, i) => t.add(before[i], after[i], l.result.wrk!.requests));
+        });
+      }
+    }
+    if (h2load) {
+      for (const l of live) {
+        const h2c = l.path.h2c;
+        if (!h2c) continue;
+        await step(l, `h2load -c${H2_CLIENTS} -m${H2_STREAMS} for ${SECONDS} s (h2c)`, async () => {
+          l.result.h2load = await runH2load(h2load, url(h2c), l.path.authority, H2_CLIENTS, H2_STREAMS, SECONDS);
+        });
+      }
+    }
+
+    for (const l of live) {
+      const memory = l.path.hops.map((h) => sampleTree(h.pids()));
+      l.result.hops = l.path.hops.map((h, i): HopResult => ({
+        name: h.name,
+        pids: memory[i]!.pids,
+        cpuPer1000AtRate: l.atRate[i]!.per1000,
+        vcpuAtRate: l.atRate[i]!.vcpu,
+        cpuPer1000AtMax: l.atMax[i]!.per1000,
+        vcpuAtMax: l.atMax[i]!.vcpu,
+        rssMb: memory[i]!.rssMb,
+        hwmMb: memory[i]!.hwmMb,
+      }));
+      if (l.latency.length > 0) {
+        const sum = (k: 'sent' | 'ok' | 'bad' | 'errors' | 'dropped'): number =>
+          l.latency.reduce((s, r) => s + r[k], 0);
+        const merged = (k: 'latencyMs' | 'serviceMs' | 'lateMs'): number[] =>
+          l.latency.flatMap((r) => r[k]).sort((a, b) => a - b);
+        l.result.latency = {
+          rate: RATE,
+          seconds: SECONDS,
+          sent: sum('sent'),
+          ok: sum('ok'),
+          bad: sum('bad'),
+          errors: sum('errors'),
+          dropped: sum('dropped'),
+          samples: l.latency.reduce((s, r) => s + r.latencyMs.length, 0),
+          fromIntended: percentiles(merged('latencyMs')),
+          fromSend: percentiles(merged('serviceMs')),
+          lateness: percentiles(merged('lateMs')),
+          firstError: l.latency.find((r) => r.firstError !== undefined)?.firstError,
+        };
+      }
+    }
+  } finally {
+    for (const l of [...live].reverse()) {
+      try {
+        await l.path.stop();
+      } catch (err) {
+        log(`${l.path.name}: stop failed: ${(err as Error).message}`);
+      }
+    }
+    await procs.stopAll();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('exit', onExit);
+  }
+
+  const run: RunResult = {
+    date: new Date().toISOString(),
+    machine: { cpus: availableParallelism(), node: process.version },
+    settings: {
+      seconds: SECONDS,
+      rate: RATE,
+      latencyRounds: LATENCY_ROUNDS,
+      wrkConnections: WRK_CONNECTIONS,
+      h2Clients: H2_CLIENTS,
+      h2Streams: H2_STREAMS,
+      latencyConnections: LATENCY_CONNECTIONS,
+    },
+    tools: check.found,
+    paths: results,
+    wallSeconds: (performance.now() - started) / 1000,
+  };
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = join(RESULTS_DIR, `proxy-${run.date.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(run, null, 2) + '\n');
+  log(`results in ${file}; the run took ${run.wallSeconds.toFixed(0)} s`);
+  if (results.some((r) => r.status === 'failed')) log(`configurations and logs kept in ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
+  return report(run);
+}

@@ -1,0 +1,177 @@
+/** The proxy benchmark's result types and its Markdown report (for docs/benchmarks.md). */
+import type { LoadRun } from './load-tools.js';
+
+export interface Percentiles {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+export interface LatencySummary {
+  rate: number;
+  seconds: number;
+  sent: number;
+  ok: number;
+  bad: number;
+  errors: number;
+  dropped: number;
+  samples: number;
+  /** From each request's intended send time (coordinated omission corrected): the headline figure. */
+  fromIntended: Percentiles;
+  /** From the actual write to the socket. */
+  fromSend: Percentiles;
+  /** How late the client wrote requests behind the schedule. */
+  lateness: Percentiles;
+  firstError?: string;
+}
+
+export interface HopResult {
+  name: string;
+  pids: number[];
+  /** CPU seconds per 1,000 requests during the fixed-rate phase. */
+  cpuPer1000AtRate: number;
+  /** CPU seconds per wall second during the fixed-rate phase. */
+  vcpuAtRate: number;
+  /** CPU seconds per 1,000 requests during the wrk phase (saturation). */
+  cpuPer1000AtMax: number;
+  vcpuAtMax: number;
+  /** After all the load: VmRSS and VmHWM, summed over the hop's processes. */
+  rssMb: number;
+  hwmMb: number;
+}
+
+export interface PathResult {
+  name: string;
+  status: 'ok' | 'skipped' | 'failed';
+  reason?: string;
+  notes: string[];
+  wrk?: LoadRun;
+  h2load?: LoadRun;
+  latency?: LatencySummary;
+  hops: HopResult[];
+}
+
+export interface RunResult {
+  date: string;
+  machine: { cpus: number; node: string };
+  settings: {
+    seconds: number;
+    rate: number;
+    latencyRounds: number;
+    wrkConnections: number;
+    h2Clients: number;
+    h2Streams: number;
+    latencyConnections: number;
+  };
+  tools: Record<string, string | undefined>;
+  paths: PathResult[];
+  wallSeconds: number;
+}
+
+const f = (n: number | undefined, digits = 2): string =>
+  n !== undefined && Number.isFinite(n) ? n.toFixed(digits) : 'n/a';
+const rps = (run: LoadRun | undefined): string =>
+  run ? `${Math.round(run.rps)}${run.errors > 0 ? ` (${run.errors} errors)` : ''}` : 'n/a';
+const ms3 = (p: Percentiles): string => `${f(p.p50, 3)} / ${f(p.p90, 3)} / ${f(p.p99, 3)}`;
+const signed = (n: number): string => (Number.isFinite(n) ? `${n >= 0 ? '+' : ''}${n.toFixed(3)}` : 'n/a');
+const perHop = (hops: HopResult[], pick: (h: HopResult) => string): string =>
+  hops.length === 0 ? '-' : hops.map(pick).join(', ');
+
+function ratio(a: number | undefined, b: number | undefined): number {
+  return a !== undefined && b !== undefined && b > 0 ? a / b : NaN;
+}
+
+export function report(run: RunResult): string {
+  const byName = new Map(run.paths.map((p) => [p.name, p]));
+  const direct = byName.get('direct')?.latency?.fromIntended;
+  const s = run.settings;
+  const lines: string[] = [];
+  lines.push(
+    `\`npm run bench proxy\` (measured ${run.date.slice(0, 10)}, ${run.machine.cpus} cores, Node ${run.machine.node})`,
+  );
+  lines.push('');
+  lines.push(
+    `Backend: one nginx process (1 worker) answering 200 with a 101-byte body, HTTP/1.1 keep-alive and h2c. ` +
+      `Every proxy hop is one single-threaded worker; every connection is keep-alive, hop to hop in HTTP/1.1. ` +
+      `Load: wrk -t1 -c${s.wrkConnections} (HTTP/1.1) and h2load -t1 -c${s.h2Clients} -m${s.h2Streams} (h2c to the ` +
+      `first hop), ${s.seconds} s each; latency from an open-loop client at ${s.rate} rps over ` +
+      `${s.latencyConnections} keep-alive connections for ${s.seconds} s, measured from each request's intended ` +
+      `send time. Client, hops and backend share the same cores.`,
+  );
+  lines.push('');
+  lines.push(
+    `| path | wrk HTTP/1.1 max rps | h2load h2c max rps | latency at ${s.rate} rps, p50 / p90 / p99 (ms) | added over direct (ms) | CPU s per 1000 req per hop, at ${s.rate} rps | same, under wrk | RSS / peak per hop (MB) |`,
+  );
+  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const p of run.paths) {
+    if (p.status !== 'ok') {
+      const why = p.status === 'skipped' ? p.reason : `failed: ${p.reason?.split('\n')[0]?.slice(0, 200)}`;
+      lines.push(`| ${p.name} | ${why} | | | | | | |`);
+      continue;
+    }
+    const l = p.latency?.fromIntended;
+    const added =
+      p.name === 'direct' || !l || !direct
+        ? '-'
+        : `${signed(l.p50 - direct.p50)} / ${signed(l.p90 - direct.p90)} / ${signed(l.p99 - direct.p99)}`;
+    lines.push(
+      `| ${p.name} | ${rps(p.wrk)} | ${rps(p.h2load)} | ${l ? ms3(l) : 'n/a'} | ${added} | ` +
+        `${perHop(p.hops, (h) => f(h.cpuPer1000AtRate, 3))} | ${perHop(p.hops, (h) => f(h.cpuPer1000AtMax, 3))} | ` +
+        `${perHop(p.hops, (h) => `${f(h.rssMb, 1)} / ${f(h.hwmMb, 1)}`)} |`,
+    );
+  }
+  lines.push('');
+  lines.push(
+    `Per-hop figures: hop 1 (the client side), hop 2 (the backend side). CPU seconds per 1000 requests at ` +
+      `${s.rate} rps equal vCPU per 1000 rps. Latency: ${s.latencyRounds} rounds of ${s.seconds / s.latencyRounds} s ` +
+      `per path, alternating the order of the paths.`,
+  );
+  lines.push('');
+  lines.push(
+    `| path | fixed-rate: answered / errors | from the write, p50 / p99 (ms) | client lateness p99 (ms) | hop vCPU at ${s.rate} rps | hop vCPU under wrk |`,
+  );
+  lines.push('| --- | --- | --- | --- | --- | --- |');
+  for (const p of run.paths) {
+    const l = p.latency;
+    if (p.status !== 'ok' || !l) continue;
+    lines.push(
+      `| ${p.name} | ${l.ok} / ${l.bad + l.errors + l.dropped} | ${f(l.fromSend.p50, 3)} / ${f(l.fromSend.p99, 3)} | ` +
+        `${f(l.lateness.p99, 3)} | ${perHop(p.hops, (h) => f(h.vcpuAtRate, 3))} | ${perHop(p.hops, (h) => f(h.vcpuAtMax, 2))} |`,
+    );
+  }
+
+  const shoal = byName.get('shoal');
+  const nginx = byName.get('nginx');
+  const haproxy = byName.get('haproxy');
+  const ran = shoal?.status === 'ok';
+  lines.push('');
+  if (!ran) {
+    lines.push(`Shoal: ${shoal ? `${shoal.status}: ${shoal.reason}` : 'not run'}; its ratios and goals are pending.`);
+  } else {
+    lines.push(
+      `Max throughput ratios, wrk (HTTP/1.1) / h2load (h2c): Shoal/nginx ` +
+        `${f(ratio(shoal.wrk?.rps, nginx?.wrk?.rps))} / ${f(ratio(shoal.h2load?.rps, nginx?.h2load?.rps))}, ` +
+        `Shoal/HAProxy ${f(ratio(shoal.wrk?.rps, haproxy?.wrk?.rps))} / ${f(ratio(shoal.h2load?.rps, haproxy?.h2load?.rps))}.`,
+    );
+    lines.push('');
+    const l = shoal.latency?.fromIntended;
+    const addedP99 = l && direct ? l.p99 - direct.p99 : NaN;
+    const throughput = ratio(shoal.wrk?.rps, nginx?.wrk?.rps);
+    const vcpuPer1000 = Math.max(...shoal.hops.map((h) => h.vcpuAtRate / (s.rate / 1000)));
+    const rss = Math.max(...shoal.hops.map((h) => h.rssMb));
+    const hwm = Math.max(...shoal.hops.map((h) => h.hwmMb));
+    const verdict = (ok: boolean): string => (ok ? 'met' : '**missed**');
+    lines.push('| goal (issue 4) | measured | |');
+    lines.push('| --- | --- | --- |');
+    lines.push(`| >= 0.7 of nginx 2-hop throughput (wrk) | ${f(throughput)} | ${verdict(throughput >= 0.7)} |`);
+    lines.push(`| p99 added <= 0.3 ms at ${s.rate} rps | ${f(addedP99, 3)} ms | ${verdict(addedP99 <= 0.3)} |`);
+    lines.push(
+      `| <= 0.10 vCPU per 1000 rps per sidecar | ${f(vcpuPer1000, 3)} (worst hop) | ${verdict(vcpuPer1000 <= 0.1)} |`,
+    );
+    lines.push(`| <= 40 MB RSS per sidecar | ${f(rss, 1)} MB (peak ${f(hwm, 1)} MB) | ${verdict(rss <= 40)} |`);
+  }
+  const notes = run.paths.flatMap((p) => p.notes.map((n) => `- ${p.name}: ${n}`));
+  if (notes.length > 0) lines.push('', ...notes);
+  return lines.join('\n');
+}
