@@ -1,0 +1,159 @@
+/**
+ * The sidecar end to end over HTTP/1.1, with real processes: client -> client sidecar (outbound 15001) -> server
+ * sidecar (inbound 15006) -> server app. Host-header and HTTP-proxy (absolute-form) routing, header handling,
+ * streamed bodies, the rescue table, the admin/health/stats servers, and a graceful shutdown that withdraws the
+ * endpoint.
+ */
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { startControl, runCli, type RunningControl } from '../helpers/processes.js';
+import { podIp, startEchoApp, startSidecar, type SidecarProcess } from '../helpers/sidecars.js';
+import { waitUntil } from '../helpers/grpc-xds.js';
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+function send(
+  url: string,
+  opts: { method?: string; path?: string; headers?: Record<string, string>; body?: Buffer } = {},
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const req = request(
+      {
+        host: u.hostname,
+        port: u.port,
+        method: opts.method ?? 'GET',
+        path: opts.path ?? `${u.pathname}${u.search}`,
+        headers: opts.headers,
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+const SERVICE = `
+apiVersion: v1
+kind: Service
+metadata: { name: backend }
+spec:
+  selector: { app: backend }
+  ports: [{ name: http, port: 80, targetPort: http }]
+`;
+
+describe('sidecar over HTTP/1.1 (real processes)', () => {
+  let control: RunningControl;
+  let app: Awaited<ReturnType<typeof startEchoApp>>;
+  let server: SidecarProcess;
+  let client: SidecarProcess;
+  const host = 'backend.default.svc.cluster.local';
+
+  before(async () => {
+    control = await startControl();
+    const applied = await runCli(['apply', '-f', '-'], control.env, SERVICE);
+    assert.equal(applied.code, 0, applied.stderr);
+    const serverIp = podIp();
+    app = await startEchoApp(serverIp, 'backend-1');
+    server = startSidecar({
+      xds: control.xds,
+      workload: 'backend-1',
+      appPort: app.port,
+      podIp: serverIp,
+      labels: { app: 'backend' },
+      args: ['--readiness-probe', '{"tcpSocket":{"port":' + String(app.port) + '},"periodSeconds":1}'],
+    });
+    client = startSidecar({
+      xds: control.xds,
+      workload: 'client-1',
+      appPort: 9,
+      labels: { app: 'client' },
+      args: ['--readiness-probe', 'none'],
+    });
+    await Promise.all([server.ready, client.ready]);
+    await waitUntil(async () => (await send(client.outbound, { headers: { host } })).status === 200, 10_000, 'a route to backend');
+  });
+
+  after(async () => {
+    await Promise.all([client?.kill(), server?.kill()]);
+    await app?.close();
+    await control?.kill();
+  });
+
+  it('routes by the Host header and by an absolute-form (HTTP proxy) request line', async () => {
+    const byHost = await send(client.outbound, { path: '/a?x=1', headers: { host } });
+    assert.equal(byHost.status, 200);
+    const echoed = JSON.parse(byHost.body) as { name: string; url: string; host: string };
+    assert.equal(echoed.name, 'backend-1');
+    assert.equal(echoed.url, '/a?x=1');
+    assert.equal(echoed.host, host);
+    const byProxy = await send(client.outbound, { path: 'http://backend:80/b', headers: { host: 'backend:80' } });
+    assert.equal(byProxy.status, 200);
+    assert.equal((JSON.parse(byProxy.body) as { url: string }).url, '/b');
+  });
+
+  it('adds x-request-id and x-forwarded-proto, keeps a client request id, drops hop-by-hop headers', async () => {
+    const r = await send(client.outbound, {
+      headers: { host, connection: 'keep-alive, x-secret', 'x-secret': 'no', 'x-request-id': 'abc' },
+    });
+    const seen = (JSON.parse(r.body) as { headers: Record<string, string> }).headers;
+    assert.equal(seen['x-request-id'], 'abc');
+    assert.equal(seen['x-forwarded-proto'], 'http');
+    assert.equal(seen['x-secret'], undefined);
+    const fresh = await send(client.outbound, { headers: { host } });
+    assert.match((JSON.parse(fresh.body) as { headers: Record<string, string> }).headers['x-request-id']!, /^[0-9a-f-]{36}$/);
+  });
+
+  it('streams a 4 MiB request body to the app intact', async () => {
+    const body = Buffer.alloc(4 * 1024 * 1024, 7);
+    const r = await send(client.outbound, { method: 'POST', headers: { host }, body });
+    assert.equal(r.status, 200);
+    assert.equal((JSON.parse(r.body) as { bytes: number }).bytes, body.length);
+  });
+
+  it('answers an unknown host 404 with response flag NR', async () => {
+    const r = await send(client.outbound, { headers: { host: 'nothere.default.svc.cluster.local' } });
+    assert.equal(r.status, 404);
+    assert.equal(r.headers['x-shoal-response-flags'], 'NR');
+  });
+
+  it('serves 200 sequential requests without a failure', async () => {
+    for (let i = 0; i < 200; i++) {
+      const r = await send(client.outbound, { path: `/n/${i}`, headers: { host } });
+      assert.equal(r.status, 200, `request ${i}: ${r.body}`);
+    }
+  });
+
+  it('reports readiness, clusters, config and metrics on its admin, health and stats ports', async () => {
+    assert.equal((await send(`${client.admin}/ready`)).body, 'LIVE\n');
+    assert.equal((await send(`${client.health}/healthz/ready`)).status, 200);
+    const clusters = await send(`${client.admin}/clusters`);
+    assert.match(clusters.body, new RegExp(`outbound\\|80\\|\\|${host.replace(/\./g, '\\.')}::${server.podIp.replace(/\./g, '\\.')}:15006::health_flags::healthy`));
+    const dump = JSON.parse((await send(`${client.admin}/config_dump`)).body) as { versions: Record<string, string> };
+    assert.notEqual(dump.versions.listeners, '');
+    const metrics = (await send(`http://${client.podIp}:15090/stats/prometheus`)).body;
+    assert.match(metrics, /istio_requests_total\{reporter="source",listener="outbound",response_code_class="2xx",response_flags="-"\} \d+/);
+    assert.match(metrics, /istio_requests_total\{[^}]*response_flags="NR"\} [1-9]/);
+  });
+
+  it('on SIGTERM withdraws its endpoint, finishes and exits 0', async () => {
+    const code = await server.stop();
+    assert.equal(code, 0);
+    const entries = await runCli(['get', 'workloadentries', '-o', 'json'], control.env);
+    assert.doesNotMatch(entries.stdout, /backend-1/);
+    const r = await send(client.outbound, { headers: { host } });
+    assert.equal(r.status, 503);
+    assert.equal(r.headers['x-shoal-response-flags'], 'UH');
+  });
+});

@@ -1,0 +1,142 @@
+/**
+ * Real `shoal sidecar` processes and small apps for tests. Every test process gets its own block of pod
+ * addresses (127.1.<block>.<n>), so test files running side by side never share a listener address; each sidecar
+ * then uses Shoal's standard ports on its pod address.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { SHOAL_BIN } from './processes.js';
+
+const BLOCK = (process.pid % 250) + 1;
+let next = 1;
+
+/** A fresh pod address for this test process. */
+export function podIp(): string {
+  const n = next++;
+  if (n > 250) throw new Error('out of pod addresses');
+  return `127.1.${BLOCK}.${n}`;
+}
+
+export interface SidecarProcess {
+  proc: ChildProcess;
+  podIp: string;
+  workload: string;
+  /** `http://<pod-ip>:15001`: the outbound listener, as HTTP_PROXY. */
+  outbound: string;
+  inbound: string;
+  admin: string;
+  health: string;
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves when the sidecar printed `ready`. */
+  ready: Promise<void>;
+  /** SIGTERM (graceful) and wait for exit; resolves the exit code. */
+  stop(): Promise<number | null>;
+  kill(): Promise<void>;
+  exited: Promise<number | null>;
+}
+
+export interface SidecarSpec {
+  xds: string;
+  workload: string;
+  appPort: number;
+  podIp?: string;
+  labels?: Record<string, string>;
+  namespace?: string;
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+export function startSidecar(spec: SidecarSpec): SidecarProcess {
+  const ip = spec.podIp ?? podIp();
+  const labels = Object.entries(spec.labels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  const args = [
+    SHOAL_BIN,
+    'sidecar',
+    '--control',
+    spec.xds,
+    '--workload',
+    spec.workload,
+    '--namespace',
+    spec.namespace ?? 'default',
+    '--pod-ip',
+    ip,
+    '--app-port',
+    String(spec.appPort),
+    ...(labels !== '' ? ['--labels', labels] : []),
+    ...(spec.args ?? []),
+  ];
+  const proc = spawn(process.execPath, args, { env: { ...process.env, ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const ready = new Promise<void>((resolve, reject) => {
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('shoal sidecar: ready')) resolve();
+    });
+    void exited.then((code) => reject(new Error(`sidecar ${spec.workload} exited ${code}: ${err.slice(-2000)}`)));
+  });
+  ready.catch(() => undefined);
+  return {
+    proc,
+    podIp: ip,
+    workload: spec.workload,
+    outbound: `http://${ip}:15001`,
+    inbound: `http://${ip}:15006`,
+    admin: `http://${ip}:15000`,
+    health: `http://${ip}:15021`,
+    stdout: () => out,
+    stderr: () => err,
+    ready,
+    exited,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** An app that answers every request with JSON naming itself and echoing what it received. */
+export async function startEchoApp(
+  host: string,
+  name: string,
+  handler?: (req: IncomingMessage, res: ServerResponse) => boolean,
+): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    if (handler?.(req, res) === true) return;
+    let bytes = 0;
+    req.on('data', (c: Buffer) => (bytes += c.length));
+    req.on('end', () => {
+      const body = JSON.stringify({
+        name,
+        method: req.method,
+        url: req.url,
+        host: req.headers.host,
+        bytes,
+        headers: req.headers,
+      });
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  return {
+    server,
+    port,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
