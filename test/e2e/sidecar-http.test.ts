@@ -35,7 +35,9 @@ function send(
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
+        );
         res.on('error', reject);
       },
     );
@@ -82,7 +84,11 @@ describe('sidecar over HTTP/1.1 (real processes)', () => {
       args: ['--readiness-probe', 'none'],
     });
     await Promise.all([server.ready, client.ready]);
-    await waitUntil(async () => (await send(client.outbound, { headers: { host } })).status === 200, 10_000, 'a route to backend');
+    await waitUntil(
+      async () => (await send(client.outbound, { headers: { host } })).status === 200,
+      10_000,
+      'a route to backend',
+    );
   });
 
   after(async () => {
@@ -112,7 +118,10 @@ describe('sidecar over HTTP/1.1 (real processes)', () => {
     assert.equal(seen['x-forwarded-proto'], 'http');
     assert.equal(seen['x-secret'], undefined);
     const fresh = await send(client.outbound, { headers: { host } });
-    assert.match((JSON.parse(fresh.body) as { headers: Record<string, string> }).headers['x-request-id']!, /^[0-9a-f-]{36}$/);
+    assert.match(
+      (JSON.parse(fresh.body) as { headers: Record<string, string> }).headers['x-request-id']!,
+      /^[0-9a-f-]{36}$/,
+    );
   });
 
   it('streams a 4 MiB request body to the app intact', async () => {
@@ -139,11 +148,19 @@ describe('sidecar over HTTP/1.1 (real processes)', () => {
     assert.equal((await send(`${client.admin}/ready`)).body, 'LIVE\n');
     assert.equal((await send(`${client.health}/healthz/ready`)).status, 200);
     const clusters = await send(`${client.admin}/clusters`);
-    assert.match(clusters.body, new RegExp(`outbound\\|80\\|\\|${host.replace(/\./g, '\\.')}::${server.podIp.replace(/\./g, '\\.')}:15006::health_flags::healthy`));
+    assert.match(
+      clusters.body,
+      new RegExp(
+        `outbound\\|80\\|\\|${host.replace(/\./g, '\\.')}::${server.podIp.replace(/\./g, '\\.')}:15006::health_flags::healthy`,
+      ),
+    );
     const dump = JSON.parse((await send(`${client.admin}/config_dump`)).body) as { versions: Record<string, string> };
     assert.notEqual(dump.versions.listeners, '');
     const metrics = (await send(`http://${client.podIp}:15090/stats/prometheus`)).body;
-    assert.match(metrics, /istio_requests_total\{reporter="source",listener="outbound",response_code_class="2xx",response_flags="-"\} \d+/);
+    assert.match(
+      metrics,
+      /istio_requests_total\{reporter="source",listener="outbound",response_code_class="2xx",response_flags="-"\} \d+/,
+    );
     assert.match(metrics, /istio_requests_total\{[^}]*response_flags="NR"\} [1-9]/);
   });
 

@@ -68,7 +68,10 @@ export function startSidecar(spec: SidecarSpec): SidecarProcess {
     ...(labels !== '' ? ['--labels', labels] : []),
     ...(spec.args ?? []),
   ];
-  const proc = spawn(process.execPath, args, { env: { ...process.env, ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, args, {
+    env: { ...process.env, ...spec.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));

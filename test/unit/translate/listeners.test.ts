@@ -101,6 +101,12 @@ void describe('sidecar listeners and own resources', () => {
       type: 'STATIC',
       connect_timeout: { seconds: 10, nanos: 0 },
       lb_policy: 'ROUND_ROBIN',
+      typed_extension_protocol_options: {
+        'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+          '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+          use_downstream_protocol_config: { http_protocol_options: {}, http2_protocol_options: {} },
+        },
+      },
       load_assignment: {
         cluster_name: 'inbound|9080||',
         endpoints: [

@@ -13,7 +13,13 @@ import type { Subset } from '../../../api/kinds/destination-rule.js';
 import type { MeshService, MeshServicePort } from '../../../registry/model.js';
 import type { ProtoObject } from '../proto-object.js';
 import { duration } from '../well-known.js';
-import { adsConfigSource, clusterName, istioMetadata, type Warnings } from './common.js';
+import {
+  adsConfigSource,
+  clusterName,
+  HTTP_PROTOCOL_OPTIONS_TYPE_URL,
+  istioMetadata,
+  type Warnings,
+} from './common.js';
 import {
   connectionPoolFields,
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -148,7 +154,10 @@ export function buildCluster(plan: ClusterPlan, type: ProxyType, warnings: Warni
   return out;
 }
 
-/** A sidecar's `inbound|<appPort>||`: its own app, at its IP (or 127.0.0.1). */
+/**
+ * A sidecar's `inbound|<appPort>||`: its own app, at its IP (or 127.0.0.1), spoken to in the protocol the request
+ * arrived in (HTTP/2 and gRPC stay HTTP/2), like Istio's inbound clusters for sniffed ports.
+ */
 export function inboundCluster(proxy: ProxyContext, appPort: number): ProtoObject {
   const name = clusterName('inbound', appPort);
   const address = { socket_address: { address: proxy.ip ?? '127.0.0.1', port_value: appPort } };
@@ -157,6 +166,12 @@ export function inboundCluster(proxy: ProxyContext, appPort: number): ProtoObjec
     type: 'STATIC',
     connect_timeout: duration(DEFAULT_CONNECT_TIMEOUT_MS),
     lb_policy: 'ROUND_ROBIN',
+    typed_extension_protocol_options: {
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+        '@type': HTTP_PROTOCOL_OPTIONS_TYPE_URL,
+        use_downstream_protocol_config: { http_protocol_options: {}, http2_protocol_options: {} },
+      },
+    },
     load_assignment: {
       cluster_name: name,
       endpoints: [
