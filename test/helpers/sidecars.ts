@@ -74,10 +74,10 @@ export function startSidecar(spec: SidecarSpec): SidecarProcess {
   });
   let out = '';
   let err = '';
-  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   const ready = new Promise<void>((resolve, reject) => {
-    proc.stdout!.on('data', (d: Buffer) => {
+    proc.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       if (out.includes('shoal sidecar: ready')) resolve();
     });
