@@ -26,7 +26,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FixedRateConfig, FixedRateResult } from './fixed-rate-client.js';
-import { checkTools, runH2load, runWrk } from './load-tools.js';
+import { checkTools, killLoadTools, runH2load, runWrk } from './load-tools.js';
 import {
   directPath,
   haproxyPath,
@@ -36,7 +36,7 @@ import {
   type Endpoint,
   type RunningPath,
 } from './paths.js';
-import { Procs, sampleTree, type TreeSample } from './procs.js';
+import { machineLoad, Procs, sampleTree, type TreeSample } from './procs.js';
 import { report, type HopResult, type PathResult, type Percentiles, type RunResult } from './report.js';
 import { SHOAL_BACKEND_IP, SHOAL_CLIENT_IP, shoalPath, shoalSidecarAvailable } from './shoal-path.js';
 
@@ -177,14 +177,23 @@ export async function benchProxy(): Promise<string> {
   }
   const { wrk, h2load } = check.found;
 
+  const background = await machineLoad(2000);
+  log(
+    `before the run: ${background.busyVcpu.toFixed(2)} vCPU busy with other work, load average ${background.loadavg}`,
+  );
   const dir = mkdtempSync(join(tmpdir(), 'shoal-bench-proxy-'));
   const procs = new Procs();
   const onSignal = (): void => {
     log('interrupted: stopping everything this benchmark started');
+    killLoadTools();
     procs.killAllNow();
+    rmSync(dir, { recursive: true, force: true });
     process.exit(130);
   };
-  const onExit = (): void => procs.killAllNow();
+  const onExit = (): void => {
+    killLoadTools();
+    procs.killAllNow();
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   process.once('exit', onExit);
@@ -328,6 +337,7 @@ export async function benchProxy(): Promise<string> {
       latencyConnections: LATENCY_CONNECTIONS,
     },
     tools: check.found,
+    background: { loadavg: background.loadavg, busyVcpuBefore: background.busyVcpu },
     paths: results,
     wallSeconds: (performance.now() - started) / 1000,
   };

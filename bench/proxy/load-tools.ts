@@ -2,7 +2,16 @@
  * The external tools of the proxy benchmark: which are installed, and wrk / h2load runs with their output parsed.
  * Each run is bounded in time (its own duration plus a margin, then SIGKILL by PID).
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, type ChildProcess } from 'node:child_process';
+
+/** wrk and h2load processes running now, so that an interrupted benchmark can stop them by PID. */
+const running = new Set<ChildProcess>();
+
+/** SIGKILL, by PID, every load tool still running (for SIGINT). */
+export function killLoadTools(): void {
+  for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  running.clear();
+}
 
 export const TOOLS = [
   { command: 'wrk', debian: 'wrk' },

@@ -216,3 +216,22 @@ export function sampleTree(pids: readonly number[]): TreeSample {
   }
   return { at: performance.now(), cpuSeconds: cpuTicks / clockTicks(), rssMb, hwmMb, pids: [...pids] };
 }
+
+/** Busy CPU of the whole machine (all but idle and iowait) in seconds, from /proc/stat. */
+function machineBusySeconds(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (guest is already in user)
+  const busy = f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!;
+  return busy / clockTicks();
+}
+
+/** The machine's busy vCPU (cores' worth) over `ms`, and its load average: what else is running. */
+export async function machineLoad(ms: number): Promise<{ loadavg: string; busyVcpu: number }> {
+  const before = machineBusySeconds();
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, ms));
+  const busyVcpu = (machineBusySeconds() - before) / ((performance.now() - t0) / 1000);
+  const loadavg = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  return { loadavg, busyVcpu };
+}

@@ -65,6 +65,8 @@ export interface RunResult {
     latencyConnections: number;
   };
   tools: Record<string, string | undefined>;
+  /** What else the machine was doing: its load average, and its busy vCPU over 2 s before the run started. */
+  background: { loadavg: string; busyVcpuBefore: number };
   paths: PathResult[];
   wallSeconds: number;
 }
@@ -97,7 +99,8 @@ export function report(run: RunResult): string {
       `Load: wrk -t1 -c${s.wrkConnections} (HTTP/1.1) and h2load -t1 -c${s.h2Clients} -m${s.h2Streams} (h2c to the ` +
       `first hop), ${s.seconds} s each; latency from an open-loop client at ${s.rate} rps over ` +
       `${s.latencyConnections} keep-alive connections for ${s.seconds} s, measured from each request's intended ` +
-      `send time. Client, hops and backend share the same cores.`,
+      `send time. Client, hops and backend share the same cores. Before the run the machine was already busy with ` +
+      `${f(run.background.busyVcpuBefore)} vCPU of other work (load average ${run.background.loadavg}).`,
   );
   lines.push('');
   lines.push(
@@ -157,15 +160,22 @@ export function report(run: RunResult): string {
     lines.push('');
     const l = shoal.latency?.fromIntended;
     const addedP99 = l && direct ? l.p99 - direct.p99 : NaN;
+    // The client's own lateness (its event loop or the machine being busy) lands in every path's latency; when it
+    // is larger than the goal itself, a difference of two p99s says nothing.
+    const lateP99 = Math.max(shoal.latency?.lateness.p99 ?? NaN, byName.get('direct')?.latency?.lateness.p99 ?? NaN);
+    const latencyJudged = Number.isFinite(addedP99) && addedP99 >= 0 && lateP99 <= 0.3;
     const throughput = ratio(shoal.wrk?.rps, nginx?.wrk?.rps);
-    const vcpuPer1000 = Math.max(...shoal.hops.map((h) => h.vcpuAtRate / (s.rate / 1000)));
+    const vcpuPer1000 = Math.max(...shoal.hops.map((h) => h.cpuPer1000AtRate));
     const rss = Math.max(...shoal.hops.map((h) => h.rssMb));
     const hwm = Math.max(...shoal.hops.map((h) => h.hwmMb));
     const verdict = (ok: boolean): string => (ok ? 'met' : '**missed**');
     lines.push('| goal (issue 4) | measured | |');
     lines.push('| --- | --- | --- |');
     lines.push(`| >= 0.7 of nginx 2-hop throughput (wrk) | ${f(throughput)} | ${verdict(throughput >= 0.7)} |`);
-    lines.push(`| p99 added <= 0.3 ms at ${s.rate} rps | ${f(addedP99, 3)} ms | ${verdict(addedP99 <= 0.3)} |`);
+    lines.push(
+      `| p99 added <= 0.3 ms at ${s.rate} rps | ${f(addedP99, 3)} ms (p50 ${signed(l && direct ? l.p50 - direct.p50 : NaN)} ms) | ` +
+        `${latencyJudged ? verdict(addedP99 <= 0.3) : `not judged: too noisy (client lateness p99 ${f(lateP99, 3)} ms)`} |`,
+    );
     lines.push(
       `| <= 0.10 vCPU per 1000 rps per sidecar | ${f(vcpuPer1000, 3)} (worst hop) | ${verdict(vcpuPer1000 <= 0.1)} |`,
     );
