@@ -19,8 +19,10 @@
  *
  * Knobs (environment): BENCH_PROXY_PATHS ("direct,nginx,haproxy,shoal"), BENCH_PROXY_SECONDS (10, each phase),
  * BENCH_PROXY_RATE (1000), BENCH_PROXY_WRK_CONNECTIONS (50), BENCH_PROXY_H2 ("10x10": clients x streams),
- * BENCH_PROXY_LATENCY_CONNECTIONS (16). Everything it starts is stopped by PID, on error and on SIGINT too.
+ * BENCH_PROXY_LATENCY_CONNECTIONS (16), BENCH_PROXY_QUIET (seconds to wait, at most, for the machine's other work to
+ * drop under 0.25 vCPU before starting; 0). Everything it starts is stopped by PID, on error and on SIGINT too.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,7 +38,7 @@ import {
   type Endpoint,
   type RunningPath,
 } from './paths.js';
-import { machineLoad, Procs, sampleTree, type TreeSample } from './procs.js';
+import { machineBusySeconds, machineLoad, Procs, sampleTree, type TreeSample } from './procs.js';
 import { report, type HopResult, type PathResult, type Percentiles, type RunResult } from './report.js';
 import { SHOAL_BACKEND_IP, SHOAL_CLIENT_IP, shoalPath, shoalSidecarAvailable } from './shoal-path.js';
 
@@ -52,13 +54,17 @@ const RATE = Number(env.BENCH_PROXY_RATE ?? 1000);
 const WRK_CONNECTIONS = Number(env.BENCH_PROXY_WRK_CONNECTIONS ?? 50);
 const [H2_CLIENTS, H2_STREAMS] = (env.BENCH_PROXY_H2 ?? '10x10').split('x').map(Number) as [number, number];
 const LATENCY_CONNECTIONS = Number(env.BENCH_PROXY_LATENCY_CONNECTIONS ?? 16);
+/** Wait up to this long (s) before starting for the machine's other work to drop under QUIET_VCPU. */
+const QUIET_WAIT_S = Number(env.BENCH_PROXY_QUIET ?? 0);
+const QUIET_VCPU = 0.25;
 const LATENCY_ROUNDS = 2;
 const WARM_SECONDS = 2;
 const SEGMENT_WARM_MS = 1000;
 /** No phase starts after this (each phase is bounded on its own, so the run ends soon after). */
 const RUN_BUDGET_MS = 5 * 60_000;
 
-const RESULTS_DIR = fileURLToPath(new URL('../../../bench/proxy/results/', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const RESULTS_DIR = join(REPO_ROOT, 'bench', 'proxy', 'results');
 const CLIENT_SCRIPT = fileURLToPath(new URL('./fixed-rate-client.js', import.meta.url));
 
 function log(line: string): void {
@@ -67,13 +73,33 @@ function log(line: string): void {
 
 class Skip extends Error {}
 
+/** The commit the Shoal figures come from, and whether src/ had uncommitted changes (built into dist too). */
+function buildOf(): { commit: string; srcDirty: boolean } {
+  const git = (args: string[]): string => {
+    try {
+      return execFileSync('git', args, {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim();
+    } catch {
+      return '';
+    }
+  };
+  return {
+    commit: git(['rev-parse', '--short', 'HEAD']) || 'unknown',
+    srcDirty: git(['status', '--porcelain', 'src']) !== '',
+  };
+}
+
 /** One fixed-rate segment: a forked client process; hop CPU sampled from its `measuring` message to its result. */
 async function fixedRate(
   procs: Procs,
   dir: string,
   path: RunningPath,
   seconds: number,
-): Promise<{ result: FixedRateResult; before: TreeSample[]; after: TreeSample[] }> {
+  backendPids: () => number[],
+): Promise<{ result: FixedRateResult; before: TreeSample[]; after: TreeSample[]; otherVcpu: number }> {
   const config: FixedRateConfig = {
     host: path.http1.host,
     port: path.http1.port,
@@ -93,20 +119,36 @@ async function fixedRate(
     { ipc: true },
   );
   let before: TreeSample[] = [];
+  // Everything of this benchmark that works during the segment; the machine's busy time minus theirs is other work.
+  const ours = (): number[] => [
+    process.pid,
+    ...procs.tree(m.pid),
+    ...backendPids(),
+    ...path.hops.flatMap((h) => h.pids()),
+  ];
+  let machineBefore = 0;
+  let oursBefore: TreeSample | undefined;
   const timeoutMs = config.warmupMs + config.durationMs + config.drainMs + 20_000;
   let timer: NodeJS.Timeout | undefined;
   try {
     const result = await new Promise<FixedRateResult>((resolve, reject) => {
       m.proc.on('message', (msg: { type: string; message?: string }) => {
-        if (msg.type === 'measuring') before = path.hops.map((h) => sampleTree(h.pids()));
-        else if (msg.type === 'result') resolve(msg as FixedRateResult);
+        if (msg.type === 'measuring') {
+          before = path.hops.map((h) => sampleTree(h.pids()));
+          machineBefore = machineBusySeconds();
+          oursBefore = sampleTree(ours());
+        } else if (msg.type === 'result') resolve(msg as FixedRateResult);
         else if (msg.type === 'failed') reject(new Error(`fixed-rate client: ${msg.message}`));
       });
       void m.exited.then((code) => reject(new Error(`fixed-rate client exited (${code}): ${m.logTail()}`)));
       timer = setTimeout(() => reject(new Error(`fixed-rate client: no result within ${timeoutMs} ms`)), timeoutMs);
     });
     const after = path.hops.map((h) => sampleTree(h.pids()));
-    return { result, before, after };
+    const machine = machineBusySeconds() - machineBefore;
+    const oursAfter = sampleTree(ours());
+    const wall = oursBefore ? (oursAfter.at - oursBefore.at) / 1000 : NaN;
+    const otherVcpu = oursBefore ? (machine - (oursAfter.cpuSeconds - oursBefore.cpuSeconds)) / wall : NaN;
+    return { result, before, after, otherVcpu };
   } finally {
     clearTimeout(timer);
     await procs.stop(m);
@@ -142,6 +184,8 @@ interface Live {
   path: RunningPath;
   result: PathResult;
   latency: FixedRateResult[];
+  /** Other work on the machine (vCPU) during each latency segment. */
+  otherVcpu: number[];
   atRate: CpuTally[];
   atMax: CpuTally[];
 }
@@ -177,7 +221,12 @@ export async function benchProxy(): Promise<string> {
   }
   const { wrk, h2load } = check.found;
 
-  const background = await machineLoad(2000);
+  let background = await machineLoad(2000);
+  const quietDeadline = performance.now() + QUIET_WAIT_S * 1000;
+  while (background.busyVcpu > QUIET_VCPU && performance.now() < quietDeadline) {
+    log(`waiting for a quieter machine: ${background.busyVcpu.toFixed(2)} vCPU busy with other work`);
+    background = await machineLoad(2000);
+  }
   log(
     `before the run: ${background.busyVcpu.toFixed(2)} vCPU busy with other work, load average ${background.loadavg}`,
   );
@@ -219,13 +268,14 @@ export async function benchProxy(): Promise<string> {
   };
   try {
     const backend = await startBackend(procs, nginx, dir, [SHOAL_CLIENT_IP, SHOAL_BACKEND_IP]);
+    const backendPids = (): number[] => procs.tree(backend.managed.pid);
     log(`backend: nginx on ${backend.http1.host}:${backend.http1.port} (h2c ${backend.h2c.port}), files in ${dir}`);
     for (const name of PATHS) {
       try {
         const path = await startPath(name, procs, dir, backend, check);
         const result: PathResult = { name, status: 'ok', notes: path.notes, hops: [] };
         const tallies = (): CpuTally[] => path.hops.map(() => new CpuTally());
-        live.push({ path, result, latency: [], atRate: tallies(), atMax: tallies() });
+        live.push({ path, result, latency: [], otherVcpu: [], atRate: tallies(), atMax: tallies() });
         results.push(result);
         log(`${name}: started`);
       } catch (err) {
@@ -250,8 +300,9 @@ export async function benchProxy(): Promise<string> {
       const order = round % 2 === 0 ? live : [...live].reverse();
       for (const l of order) {
         await step(l, `${RATE} rps for ${segment} s, round ${round + 1}/${LATENCY_ROUNDS}`, async () => {
-          const { result, before, after } = await fixedRate(procs, dir, l.path, segment);
+          const { result, before, after, otherVcpu } = await fixedRate(procs, dir, l.path, segment, backendPids);
           l.latency.push(result);
+          l.otherVcpu.push(otherVcpu);
           l.atRate.forEach((t, i) => t.add(before[i], after[i], result.latencyMs.length));
         });
       }
@@ -307,6 +358,7 @@ export async function benchProxy(): Promise<string> {
           fromSend: percentiles(merged('serviceMs')),
           lateness: percentiles(merged('lateMs')),
           firstError: l.latency.find((r) => r.firstError !== undefined)?.firstError,
+          otherVcpu: Math.max(...l.otherVcpu),
         };
       }
     }
@@ -337,6 +389,7 @@ export async function benchProxy(): Promise<string> {
       latencyConnections: LATENCY_CONNECTIONS,
     },
     tools: check.found,
+    build: buildOf(),
     background: { loadavg: background.loadavg, busyVcpuBefore: background.busyVcpu },
     paths: results,
     wallSeconds: (performance.now() - started) / 1000,

@@ -218,7 +218,7 @@ export function sampleTree(pids: readonly number[]): TreeSample {
 }
 
 /** Busy CPU of the whole machine (all but idle and iowait) in seconds, from /proc/stat. */
-function machineBusySeconds(): number {
+export function machineBusySeconds(): number {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
   const f = line.trim().split(/\s+/).slice(1).map(Number);
   // user nice system idle iowait irq softirq steal (guest is already in user)

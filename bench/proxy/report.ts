@@ -24,6 +24,8 @@ export interface LatencySummary {
   /** How late the client wrote requests behind the schedule. */
   lateness: Percentiles;
   firstError?: string;
+  /** The most vCPU that other work on the machine used during one of this path's latency segments. */
+  otherVcpu: number;
 }
 
 export interface HopResult {
@@ -65,6 +67,7 @@ export interface RunResult {
     latencyConnections: number;
   };
   tools: Record<string, string | undefined>;
+  build: { commit: string; srcDirty: boolean };
   /** What else the machine was doing: its load average, and its busy vCPU over 2 s before the run started. */
   background: { loadavg: string; busyVcpuBefore: number };
   paths: PathResult[];
@@ -90,7 +93,8 @@ export function report(run: RunResult): string {
   const s = run.settings;
   const lines: string[] = [];
   lines.push(
-    `\`npm run bench proxy\` (measured ${run.date.slice(0, 10)}, ${run.machine.cpus} cores, Node ${run.machine.node})`,
+    `\`npm run bench proxy\` (measured ${run.date.slice(0, 10)}, ${run.machine.cpus} cores, Node ${run.machine.node}, ` +
+      `Shoal at ${run.build.commit}${run.build.srcDirty ? ' with uncommitted changes in src/' : ''})`,
   );
   lines.push('');
   lines.push(
@@ -132,15 +136,15 @@ export function report(run: RunResult): string {
   );
   lines.push('');
   lines.push(
-    `| path | fixed-rate: answered / errors | from the write, p50 / p99 (ms) | client lateness p99 (ms) | hop vCPU at ${s.rate} rps | hop vCPU under wrk |`,
+    `| path | fixed-rate: answered / errors | from the write, p50 / p99 (ms) | client lateness p99 (ms) | other work on the machine (vCPU) | hop vCPU at ${s.rate} rps | hop vCPU under wrk |`,
   );
-  lines.push('| --- | --- | --- | --- | --- | --- |');
+  lines.push('| --- | --- | --- | --- | --- | --- | --- |');
   for (const p of run.paths) {
     const l = p.latency;
     if (p.status !== 'ok' || !l) continue;
     lines.push(
       `| ${p.name} | ${l.ok} / ${l.bad + l.errors + l.dropped} | ${f(l.fromSend.p50, 3)} / ${f(l.fromSend.p99, 3)} | ` +
-        `${f(l.lateness.p99, 3)} | ${perHop(p.hops, (h) => f(h.vcpuAtRate, 3))} | ${perHop(p.hops, (h) => f(h.vcpuAtMax, 2))} |`,
+        `${f(l.lateness.p99, 3)} | ${f(l.otherVcpu)} | ${perHop(p.hops, (h) => f(h.vcpuAtRate, 3))} | ${perHop(p.hops, (h) => f(h.vcpuAtMax, 2))} |`,
     );
   }
 
