@@ -36,6 +36,11 @@ export interface MeshEndpoint {
   address: string;
   /** Endpoint port for each service port (keyed by service port number). */
   ports: ReadonlyMap<number, number>;
+  /**
+   * Sidecar-backed endpoints only (where `ports` point at the peer sidecar's inbound listener): the app's own port
+   * for each service port, which a TCP tunnel (CONNECT) through the peer sidecar asks for.
+   */
+  appPorts?: ReadonlyMap<number, number>;
   labels: Readonly<Record<string, string>>;
   health: HealthStatus;
   locality: Locality;

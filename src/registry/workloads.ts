@@ -114,10 +114,16 @@ export function endpointPort(
 /** The endpoint a workload is behind a service with these ports. */
 export function workloadEndpoint(workload: Workload, ports: readonly PortTarget[]): MeshEndpoint {
   const map = new Map<number, number>();
-  for (const p of ports) map.set(p.port, endpointPort(p, workload.namedPorts, workload.sidecarInboundPort));
+  const inbound = workload.sidecarInboundPort;
+  const appPorts = inbound === undefined ? undefined : new Map<number, number>();
+  for (const p of ports) {
+    map.set(p.port, endpointPort(p, workload.namedPorts, inbound));
+    appPorts?.set(p.port, endpointPort(p, workload.namedPorts));
+  }
   return freezeEndpoint({
     address: workload.address,
     ports: map,
+    ...(appPorts !== undefined ? { appPorts } : {}),
     labels: workload.labels,
     health: workload.health,
     locality: workload.locality,

@@ -15,6 +15,7 @@ import {
   decodeResource,
   deepFreeze,
   enumOf,
+  filterMetadata,
   fail,
   messages,
   num,
@@ -29,10 +30,18 @@ import {
 
 export type { HealthStatus, Locality };
 
+/** Endpoint metadata key (filter_metadata) naming the app port behind a peer sidecar (src/control/xds/translate). */
+export const TUNNEL_METADATA_KEY = 'shoal.io/tunnel';
+
 /** One upstream host: the load balancers' endpoint, plus the hostname the control plane gave, if any. */
 export interface LbEndpoint extends PickerEndpoint {
   /** Not used for connecting. */
   readonly hostname?: string;
+  /**
+   * Set when the endpoint is a peer sidecar's inbound listener: the app port there. A TCP tunnel to this endpoint
+   * sends `CONNECT <address>:<tunnelPort>` to the peer sidecar instead of raw bytes.
+   */
+  readonly tunnelPort?: number;
 }
 
 export interface LocalityEndpoints {
@@ -97,6 +106,13 @@ function lbEndpoint(
   const weight = wrapped(o.load_balancing_weight, at(path, 'load_balancing_weight')) ?? 1;
   if (weight < 1) fail(at(path, 'load_balancing_weight'), 'must be at least 1');
   const hostname = str(endpoint.hostname, at(path, 'endpoint.hostname'));
+  const tunnel = filterMetadata(o.metadata, at(path, 'metadata'))[TUNNEL_METADATA_KEY]?.target_port;
+  if (
+    tunnel !== undefined &&
+    (typeof tunnel !== 'number' || !Number.isInteger(tunnel) || tunnel < 1 || tunnel > 65535)
+  ) {
+    fail(at(path, `metadata.filter_metadata["${TUNNEL_METADATA_KEY}"].target_port`), `${JSON.stringify(tunnel)} is not a port`);
+  }
   return {
     key: endpointKey(address, port),
     address,
@@ -106,6 +122,7 @@ function lbEndpoint(
     locality: where.locality,
     priority: where.priority,
     ...(hostname !== undefined && hostname !== '' ? { hostname } : {}),
+    ...(tunnel !== undefined ? { tunnelPort: tunnel } : {}),
   };
 }
 

@@ -10,7 +10,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import { connect as netConnect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../core/logger.js';
 import {
@@ -19,6 +19,7 @@ import {
   selectVirtualHost,
   type FaultConfig,
   type ForwardAction,
+  type LbEndpoint as ConfigLbEndpoint,
   type ListenerConfig,
   type Route,
   type RouteTable,
@@ -31,6 +32,7 @@ import type { ListenerStats } from '../stats.js';
 import { Exchange, type DownstreamRes } from './exchange.js';
 import { headerString, upstreamRequestHeaders } from './headers.js';
 import { DownstreamRequest, splitTarget } from './request-view.js';
+import { openTunnel, splitAuthority } from './tunnel.js';
 
 export type DownstreamReq = IncomingMessage | Http2ServerRequest;
 
@@ -48,6 +50,11 @@ export interface ConnectionManagerContext {
   draining(): boolean;
   /** An access log line for every request, when enabled. */
   readonly accessLog?: (entry: AccessLogEntry) => void;
+  /**
+   * An HTTP/1.1 upgrade no route enables: hand the request back to be answered as a plain request (the listener
+   * replays it without its Upgrade headers). Without it such an upgrade is answered 404 NR.
+   */
+  readonly ignoreUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 export interface AccessLogEntry {
@@ -103,11 +110,18 @@ export class HttpConnectionManager {
       path = (h[':path'] as string | undefined) ?? '/';
     } else {
       const target = splitTarget(req.url ?? '/', req.headers.host);
-      if (target === undefined) {
-        this.fail(req, res, new ProxyFailure('DPE', 'malformed request target'), started, 'DPE');
+      const malformed =
+        target === undefined
+          ? 'malformed request target'
+          : req.httpVersionMajor !== 1
+            ? 'HTTP/0.9 request'
+            : hostHeaderProblem(req as IncomingMessage, target.authority);
+      if (malformed !== undefined) {
+        (res as ServerResponse).shouldKeepAlive = false;
+        this.fail(req, res, new ProxyFailure('DPE', malformed), started, 'DPE');
         return;
       }
-      ({ authority, path } = target);
+      ({ authority, path } = target!);
     }
     const request = new DownstreamRequest(
       req.method ?? 'GET',
@@ -181,7 +195,6 @@ export class HttpConnectionManager {
   /** The 'upgrade' handler of the HTTP/1.1 server (WebSocket and other upgrades). */
   readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const started = performance.now();
-    this.ctx.stats.begin();
     const { listener, routes } = this.state;
     const target = splitTarget(req.url ?? '/', req.headers.host);
     const upgrade = (req.headers.upgrade ?? '').toLowerCase();
@@ -190,7 +203,10 @@ export class HttpConnectionManager {
       socket.end(rawResponse(r.status, r.headers, r.body));
       this.ctx.stats.end(r.status, flag, performance.now() - started);
     };
-    if (target === undefined) return rejectWith('DPE');
+    if (target === undefined || req.httpVersionMajor !== 1 || hostHeaderProblem(req, target.authority) !== undefined) {
+      this.ctx.stats.begin();
+      return rejectWith('DPE');
+    }
     const request = new DownstreamRequest(
       'GET',
       target.authority,
@@ -201,11 +217,19 @@ export class HttpConnectionManager {
     );
     const host = routes === undefined ? undefined : selectVirtualHost(routes, stripPort(target.authority, listener));
     const route = host === undefined ? undefined : selectRoute(host, request);
-    if (route === undefined || (route.action.type !== 'cluster' && route.action.type !== 'weighted_clusters')) {
+    const action = route?.action;
+    if (
+      route === undefined ||
+      action === undefined ||
+      (action.type !== 'cluster' && action.type !== 'weighted_clusters') ||
+      (!listener.upgrades.includes(upgrade) && !action.upgrades.includes(upgrade))
+    ) {
+      // Not an upgrade the mesh proxies here: answer it as a plain request when the listener can replay it.
+      if (this.ctx.ignoreUpgrade !== undefined) return this.ctx.ignoreUpgrade(req, socket, head);
+      this.ctx.stats.begin();
       return rejectWith('NR');
     }
-    const action = route.action;
-    if (!listener.upgrades.includes(upgrade) && !action.upgrades.includes(upgrade)) return rejectWith('NR');
+    this.ctx.stats.begin();
     const clusterName = action.type === 'cluster' ? action.cluster : pickWeightedCluster(action.weightedClusters).name;
     const cluster = this.ctx.clusters.get(clusterName);
     if (cluster === undefined) return rejectWith('NC');
@@ -271,18 +295,62 @@ export class HttpConnectionManager {
     );
   };
 
-  /** The 'connect' handler of the HTTP/1.1 server: `CONNECT host:port` becomes a TCP tunnel to the cluster. */
+  /**
+   * The 'connect' handler of the HTTP/1.1 server: `CONNECT host:port` becomes a TCP tunnel (tunnel.ts). On the
+   * inbound listener, a CONNECT to this pod's own address goes straight to that port (a peer sidecar tunnelling to
+   * the app); anything else follows the routes, like on the outbound listener.
+   */
   readonly onConnect = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const started = performance.now();
     this.ctx.stats.begin();
     const { listener, routes } = this.state;
     const authority = req.url ?? '';
+    let finished = false;
+    let established = false;
+    const end = (status: number, flags: string): void => {
+      if (finished) return;
+      finished = true;
+      this.ctx.stats.end(status, flags, performance.now() - started);
+    };
     const reply = (flag: ResponseFlag): void => {
       const r = syntheticResponse(new ProxyFailure(flag), false);
       socket.end(rawResponse(r.status, r.headers, r.body));
-      this.ctx.stats.end(r.status, flag, performance.now() - started);
+      end(r.status, flag);
     };
     socket.on('error', () => undefined);
+    const splice = (upstream: Socket, rest: Buffer): void => {
+      established = true;
+      socket.write('HTTP/1.1 200 OK\r\n\r\n');
+      if (rest.length > 0) socket.write(rest);
+      if (head.length > 0) upstream.write(head);
+      upstream.on('error', () => socket.destroy());
+      upstream.pipe(socket);
+      socket.pipe(upstream);
+      upstream.resume();
+      socket.once('close', () => upstream.destroy());
+      upstream.once('close', () => {
+        socket.destroy();
+        end(200, '');
+      });
+    };
+    const target = splitAuthority(authority);
+    if (target === undefined) return reply('DPE');
+    if (listener.kind === 'inbound' && target.host === listener.address) {
+      const own: ConfigLbEndpoint = {
+        key: authority,
+        address: target.host,
+        port: target.port,
+        weight: 1,
+        health: 'HEALTHY',
+        locality: { region: '', zone: '', subZone: '' },
+        priority: 0,
+      };
+      openTunnel(own, 10_000).then(
+        ({ socket: upstream, rest }) => splice(upstream, rest),
+        () => reply('UF'),
+      );
+      return;
+    }
     const request = new DownstreamRequest('CONNECT', authority, '', req.headers, req.socket.remoteAddress ?? '', false);
     const host = routes === undefined ? undefined : selectVirtualHost(routes, authority);
     const route = host === undefined ? undefined : selectRoute(host, request);
@@ -296,32 +364,21 @@ export class HttpConnectionManager {
     const picked = cluster.picker.pick();
     if (picked.type !== 'complete') return reply('UH');
     picked.state.activeRequests++;
-    const upstream: Socket = netConnect({ host: picked.endpoint.address, port: picked.endpoint.port });
-    upstream.setNoDelay(true);
-    let connected = false;
-    const timer = setTimeout(() => upstream.destroy(new Error('connect timeout')), cluster.config.connectTimeoutMs);
-    upstream.once('connect', () => {
-      connected = true;
-      clearTimeout(timer);
-      socket.write('HTTP/1.1 200 OK\r\n\r\n');
-      if (head.length > 0) upstream.write(head);
-      upstream.pipe(socket);
-      socket.pipe(upstream);
-    });
-    upstream.on('error', () => {
-      clearTimeout(timer);
-      if (!connected) reply('UF');
-      else socket.destroy();
-    });
-    socket.once('close', () => upstream.destroy());
-    upstream.once('close', () => {
+    socket.once('close', () => {
       picked.state.activeRequests--;
-      if (connected) {
-        socket.end();
-        this.ctx.stats.end(200, '', performance.now() - started);
-      }
+      if (established) end(200, '');
+      else end(499, 'DC');
     });
-    void listener;
+    openTunnel(picked.endpoint, cluster.config.connectTimeoutMs).then(
+      ({ socket: upstream, rest }) => {
+        if (socket.destroyed) return void upstream.destroy();
+        splice(upstream, rest);
+      },
+      () => {
+        cluster.stats.cxConnectFail++;
+        reply('UF');
+      },
+    );
   };
 
   private applyFault(
@@ -464,6 +521,22 @@ export class HttpConnectionManager {
     this.finish(request, route, undefined, a.responseCode, '', '', started);
     void req;
   }
+}
+
+/**
+ * Why an HTTP/1.x request's Host header makes it malformed (RFC 9112 3.2: an HTTP/1.1 request needs exactly one
+ * Host, unless its absolute-form target names the authority; more than one is never allowed), or undefined.
+ */
+function hostHeaderProblem(req: IncomingMessage, targetAuthority: string): string | undefined {
+  const raw = req.rawHeaders;
+  let hosts = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 4 && name.toLowerCase() === 'host') hosts++;
+  }
+  if (hosts > 1) return 'more than one Host header';
+  if (hosts === 0 && targetAuthority === '' && req.httpVersionMinor >= 1) return 'no Host header';
+  return undefined;
 }
 
 function splitHostPort(authority: string): [string, string] {

@@ -83,7 +83,7 @@ void describe('decodeCluster', () => {
       lb: { policy: { name: 'round_robin', config: {} }, panicThresholdPercent: 50, localityWeighted: false },
       connectTimeoutMs: 10_000,
       circuitBreakers: { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024, maxRetries: 3 },
-      http: HTTP1,
+      http: { ...HTTP1, useDownstreamProtocol: true },
       dnsLookupFamily: 'AUTO',
       dnsRefreshRateMs: 5_000,
       metadata: {},

@@ -12,6 +12,7 @@
  */
 import type { Locality, MeshEndpoint, MeshService } from '../../../registry/model.js';
 import type { ProtoObject } from '../proto-object.js';
+import { toStruct } from '../well-known.js';
 import { labelsMatch, wrapped, type Warnings } from './common.js';
 import type { PortPolicy } from './destination-rules.js';
 import { applyLocalityLb, type LocalityGroup } from './locality.js';
@@ -29,12 +30,20 @@ function localityKey(l: Locality): string {
   return `${l.region}/${l.zone}/${l.subZone}`;
 }
 
-function lbEndpoint(address: string, port: number, e: MeshEndpoint): ProtoObject {
-  return {
+/** Endpoint metadata of a sidecar-backed endpoint: the app port a TCP tunnel through the peer sidecar targets. */
+export const TUNNEL_METADATA_KEY = 'shoal.io/tunnel';
+
+function lbEndpoint(address: string, port: number, e: MeshEndpoint, servicePort: number): ProtoObject {
+  const out: ProtoObject = {
     endpoint: { address: { socket_address: { address, port_value: port } } },
     health_status: e.health,
     load_balancing_weight: wrapped(Math.max(1, e.weight)),
   };
+  const appPort = e.appPorts?.get(servicePort);
+  if (appPort !== undefined) {
+    out.metadata = { filter_metadata: { [TUNNEL_METADATA_KEY]: toStruct({ target_port: appPort }) } };
+  }
+  return out;
 }
 
 /** Groups endpoints by locality (sorted), each endpoint at its port for service port `port`. */
@@ -62,7 +71,7 @@ export function localityGroups(
       groups.set(localityKey(locality), group);
     }
     group.weight += Math.max(1, e.weight);
-    group.endpoints.push(lbEndpoint(e.address, target, e));
+    group.endpoints.push(lbEndpoint(e.address, target, e, port));
   }
   return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, g]) => g);
 }
