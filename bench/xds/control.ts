@@ -4,7 +4,7 @@
  * spawned with it on the command line). Ports 0; resolves once the process prints its addresses.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SHOAL_BIN, tempDir, type RunningControl } from '../../test/helpers/processes.js';
 
@@ -15,6 +15,8 @@ export async function startBenchControl(execArgv: readonly string[] = []): Promi
   delete env.SHOAL_TOKEN;
   const args = [...execArgv, SHOAL_BIN, 'control', '--data-dir', dataDir, '--http-port', '0', '--xds-port', '0'];
   const proc = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Diagnostics (e.g. BENCH_XDS_NODE_ARGS=--trace-gc): the control plane's stdout, copied to a file.
+  if (process.env.BENCH_XDS_CP_STDOUT) proc.stdout.pipe(createWriteStream(process.env.BENCH_XDS_CP_STDOUT));
   let err = '';
   proc.stderr.setEncoding('utf8');
   proc.stderr.on('data', (d: string) => (err = (err + d).slice(-20_000)));

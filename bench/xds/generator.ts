@@ -5,10 +5,10 @@
  *
  * Run by the parent as `node dist/bench/xds/generator.js '<GeneratorConfig JSON>'` with an IPC channel.
  */
-import type { StatusObject } from '@grpc/grpc-js';
 import { writeFileSync } from 'node:fs';
 import type { AnyMessage } from '../../src/control/xds/protos.js';
 import { FakeSidecar, sidecarNode } from './fake-sidecar.js';
+import type { CallStatus } from './raw-call.js';
 import { nowMs, type Capture, type Expectation, type FromGenerator, type GeneratorConfig } from './messages.js';
 import { assignmentAddresses } from './wire.js';
 
@@ -85,7 +85,7 @@ function onSynced(sidecar: FakeSidecar): void {
   }
 }
 
-function onEnded(sidecar: FakeSidecar, status: StatusObject): void {
+function onEnded(sidecar: FakeSidecar, status: CallStatus): void {
   if (!stopping) fail(`stream ${sidecar.index} ended: ${status.code} ${status.details}`);
 }
 

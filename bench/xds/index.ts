@@ -9,7 +9,10 @@
  *
  * Knobs (environment): BENCH_XDS_N ("100,1000,2000"), BENCH_XDS_SERVICES (1000), BENCH_XDS_CHANGES (50),
  * BENCH_XDS_CPU_PROF (a directory: the control plane runs with `node --cpu-prof` and writes its profile there),
- * BENCH_XDS_APP_PORT (sent as SHOAL_APP_PORT, as Shoal's sidecars do: each proxy then has its own inbound resources).
+ * BENCH_XDS_APP_PORT (sent as SHOAL_APP_PORT, as Shoal's sidecars do: each proxy then has its own inbound resources),
+ * BENCH_XDS_GEN_PROF (a directory: the load generator runs with `--cpu-prof`, to see what the fake sidecars cost),
+ * BENCH_XDS_NODE_ARGS (more Node options for the control plane, e.g. `--trace-gc`) and BENCH_XDS_CP_STDOUT (a file
+ * that gets the control plane's standard output).
  */
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -33,6 +36,7 @@ const PROXY_COUNTS = (process.env.BENCH_XDS_N ?? '100,1000,2000').split(',').map
 const SERVICES = Number(process.env.BENCH_XDS_SERVICES ?? 1000);
 const CHANGES = Number(process.env.BENCH_XDS_CHANGES ?? 50);
 const CPU_PROF = process.env.BENCH_XDS_CPU_PROF;
+const GEN_PROF = process.env.BENCH_XDS_GEN_PROF;
 const APP_PORT = process.env.BENCH_XDS_APP_PORT ? Number(process.env.BENCH_XDS_APP_PORT) : undefined;
 const REPLICAS = 3;
 const BURST = 100;
@@ -56,7 +60,7 @@ async function startGenerator(
 ): Promise<[Generator, SyncedReport]> {
   const config = { target, streams, namespace: NAMESPACE, batch: BATCH, capturePath, appPort: APP_PORT };
   const gen = Child.fork<ToGenerator, FromGenerator>('generator', './generator.js', config, {
-    execArgv: ['--max-old-space-size=8192'],
+    execArgv: ['--max-old-space-size=8192', ...(GEN_PROF ? ['--cpu-prof', `--cpu-prof-dir=${GEN_PROF}`] : [])],
   });
   gen.proc.on('message', (m: FromGenerator) => {
     if (m.type === 'progress' && m.opened % 500 === 0) log(`  ${m.synced}/${streams} streams synced`);
@@ -113,7 +117,8 @@ async function pushStatus(cp: RunningControl): Promise<{ pushes: number; lastPus
 const changeTarget = (c: number): [number, number] => [(c * 97 + 13) % SERVICES, c % REPLICAS];
 
 async function runShoal(n: number, capturePath: string): Promise<PushRun> {
-  const cp = await startBenchControl(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : []);
+  const nodeArgs = (process.env.BENCH_XDS_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const cp = await startBenchControl([...nodeArgs, ...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : [])]);
   const pid = cp.proc.pid!;
   let gen: Generator | undefined;
   try {
@@ -134,6 +139,7 @@ async function runShoal(n: number, capturePath: string): Promise<PushRun> {
     const deliveries: Delivery[] = [];
     const loopMs: number[] = [];
     const changing = measure({ cp: pid, gen: gen.pid });
+    const changesFrom = nowMs();
     for (let c = 0; c < CHANGES; c++) {
       const [service, replica] = changeTarget(c);
       const address = mesh.take();
@@ -143,6 +149,10 @@ async function runShoal(n: number, capturePath: string): Promise<PushRun> {
       await sleep(SPACING_MS);
     }
     const changesUsage = changing.finish();
+    if (CPU_PROF)
+      log(
+        `N=${n}: the spaced changes ran from ${changesFrom.toFixed(0)} to ${nowMs().toFixed(0)} ms (profile-top window)`,
+      );
 
     log(`N=${n}: burst of ${BURST} writes`);
     // Distinct WorkloadEntries (a second write to one would replace the first's address before it is seen).

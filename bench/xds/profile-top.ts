@@ -3,7 +3,10 @@
  * time and by inclusive time, with compiled locations mapped back to the TypeScript sources through their source
  * maps.
  *
- *   node dist/bench/xds/profile-top.js <file.cpuprofile> [count]
+ *   node dist/bench/xds/profile-top.js <file.cpuprofile> [count] [fromMs] [toMs]
+ *
+ * fromMs/toMs restrict it to a window of the monotonic clock (`process.hrtime` milliseconds, which V8's profile
+ * timestamps share): the benchmark logs the window of its spaced changes when BENCH_XDS_CPU_PROF is set.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
@@ -54,11 +57,20 @@ function keyOf(node: ProfileNode): string {
   return `${node.callFrame.functionName || '(anonymous)'} ${location(node.callFrame)}`;
 }
 
-export function topOfProfile(profile: CpuProfile, count = 25): string {
+export function topOfProfile(profile: CpuProfile, count = 25, window?: { fromMs: number; toMs: number }): string {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfMs = new Map<number, number>();
-  profile.samples.forEach((id, i) => selfMs.set(id, (selfMs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000));
-  const totalMs = (profile.endTime - profile.startTime) / 1000;
+  let atUs = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    const delta = profile.timeDeltas[i] ?? 0;
+    atUs += delta;
+    if (window !== undefined && (atUs < window.fromMs * 1000 || atUs > window.toMs * 1000)) return;
+    selfMs.set(id, (selfMs.get(id) ?? 0) + delta / 1000);
+  });
+  const totalMs =
+    window === undefined
+      ? (profile.endTime - profile.startTime) / 1000
+      : Math.min(window.toMs, profile.endTime / 1000) - Math.max(window.fromMs, profile.startTime / 1000);
 
   const self = new Map<string, number>();
   const inclusive = new Map<string, number>();
@@ -99,5 +111,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     process.exit(2);
   }
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-  process.stdout.write(topOfProfile(profile, Number(process.argv[3] ?? 25)) + '\n');
+  const [fromMs, toMs] = [process.argv[4], process.argv[5]].map(Number);
+  const window = Number.isFinite(fromMs) && Number.isFinite(toMs) ? { fromMs: fromMs!, toMs: toMs! } : undefined;
+  process.stdout.write(topOfProfile(profile, Number(process.argv[3] ?? 25), window) + '\n');
 }

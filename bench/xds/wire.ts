@@ -9,6 +9,7 @@
  *   distinct content: every sidecar in a namespace gets the same bytes.
  * - Requests repeat the whole subscription (as Envoy's SotW client does); the encoded `resource_names` block is
  *   cached per names list and put first, so the request's own fields, encoded after it, win (protobuf merge rules).
+ *   `requestParts` hands out the two pieces for raw-call.ts to write without joining them.
  */
 import { createHash } from 'node:crypto';
 import protobuf from 'protobufjs';
@@ -159,14 +160,17 @@ const EMPTY: DiscoveryRequest = {
   error_detail: null,
 };
 
-/** Encodes a DiscoveryRequest with the ADS definition's serializer, reusing the encoded resource_names. */
-export function serializeRequest(request: DiscoveryRequest): Buffer {
+/**
+ * A DiscoveryRequest encoded with the ADS definition's serializer, as the pieces of one message: the encoded
+ * resource_names (cached per names list, shared by every request naming it) and the rest.
+ */
+export function requestParts(request: DiscoveryRequest): Buffer[] {
   const serialize = adsServiceDefinition().StreamAggregatedResources.requestSerialize;
-  if (request.resource_names.length === 0) return serialize(request);
+  if (request.resource_names.length === 0) return [serialize(request)];
   let block = namesBlocks.get(request.resource_names);
   if (block === undefined) {
     block = serialize({ ...EMPTY, resource_names: request.resource_names });
     namesBlocks.set(request.resource_names, block);
   }
-  return Buffer.concat([block, serialize({ ...request, resource_names: [] })]);
+  return [block, serialize({ ...request, resource_names: [] })];
 }

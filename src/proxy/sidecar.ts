@@ -174,6 +174,7 @@ export class Sidecar {
     this.state = 'DRAINING';
     logger.info({ drainMs }, 'draining: endpoint withdrawn, still serving');
     this.prober?.stop();
+    this.listeners.announceDrain();
     if (this.configured) this.xds.reportHealth(false, 'shutting down');
     await this.xds.close({ graceful: true, timeoutMs: 2000 }).catch(() => undefined);
     if (this.configured) await sleep(drainMs);

@@ -9,6 +9,7 @@ import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
 import type { AnyMessage } from './protos.js';
 import { getXdsProtos } from './protos.js';
+import { namesCachingDecoder, sharedBlockEncoder } from './shared-wire.js';
 import type { StructMessage } from './well-known.js';
 
 export const ADS_SERVICE_NAME = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
@@ -104,6 +105,25 @@ function codec<T>(type: protobuf.Type): { serialize: (value: T) => Buffer; deser
   };
 }
 
+/**
+ * DiscoveryRequest's long `resource_names` (every SotW ACK repeats the subscription) are decoded once per distinct
+ * list; DiscoveryResponse's `resources`, when shared by many responses, are encoded once (shared-wire.ts).
+ */
+function serverSide<T>(
+  type: protobuf.Type,
+  base: { serialize: (value: T) => Buffer; deserialize: (bytes: Buffer) => T },
+): { serialize: (value: T) => Buffer; deserialize: (bytes: Buffer) => T } {
+  if (type.fullName === '.envoy.service.discovery.v3.DiscoveryRequest') {
+    const toObject = (message: protobuf.Message): Record<string, unknown> => type.toObject(message, DECODE);
+    const deserialize = namesCachingDecoder(type, 'resource_names', toObject);
+    return { ...base, deserialize: (bytes) => deserialize(bytes) as T };
+  }
+  if (type.fields.resources?.repeated === true) {
+    return { ...base, serialize: sharedBlockEncoder(type, 'resources', base.serialize) };
+  }
+  return base;
+}
+
 function method<Req, Res>(service: protobuf.Service, name: string): MethodDefinition<Req, Res> {
   const rpc = service.methods[name];
   if (rpc === undefined) throw new Error(`${service.fullName} has no method ${name}`);
@@ -111,8 +131,8 @@ function method<Req, Res>(service: protobuf.Service, name: string): MethodDefini
   if (rpc.resolvedRequestType === null || rpc.resolvedResponseType === null) {
     throw new Error(`${service.fullName}.${name}: unresolved message types`);
   }
-  const request = codec<Req>(rpc.resolvedRequestType);
-  const response = codec<Res>(rpc.resolvedResponseType);
+  const request = serverSide<Req>(rpc.resolvedRequestType, codec<Req>(rpc.resolvedRequestType));
+  const response = serverSide<Res>(rpc.resolvedResponseType, codec<Res>(rpc.resolvedResponseType));
   return {
     path: `/${ADS_SERVICE_NAME}/${name}`,
     originalName: name,

@@ -11,6 +11,7 @@ import { errorMessage } from '../../core/errors.js';
 import type { NodeMessage, StatusMessage } from './ads-service.js';
 import { parseNode, type XdsNode } from './node.js';
 import { resourceTypeOf, XDS_RESOURCE_TYPES, type XdsResourceType, type XdsTypeUrl } from './resource-types.js';
+import type { EvaluationQueue } from './evaluation-queue.js';
 import type { Snapshot } from './snapshot.js';
 import type { SnapshotProvider } from './snapshot-cache.js';
 import type { TypeStatus, TypeTracker } from './type-tracker.js';
@@ -35,6 +36,8 @@ export interface StreamContext {
    * error_detail says the workload is healthy, one with error_detail says why it is not).
    */
   readonly onOtherRequest?: (node: XdsNode, request: AdsRequest) => void;
+  /** Where streams given a new snapshot wait for their evaluation (without one they evaluate at once). */
+  readonly queue?: EvaluationQueue;
 }
 
 /** How a stream ended, for the provider: graceful when the client half-closed it (a proxy shutting down on purpose). */
@@ -224,13 +227,29 @@ export abstract class AdsStream<Req extends AdsRequest = AdsRequest, Res = unkno
     this.handle(type, request, this.types.get(type.typeUrl));
   }
 
+  /**
+   * Evaluates every subscribed type against the latest snapshot, in the protocol's order (the evaluation queue calls
+   * this for a stream given a new snapshot).
+   */
+  evaluatePending(): void {
+    this.guard(() => {
+      if (this.closed) return;
+      for (const type of XDS_RESOURCE_TYPES) {
+        const state = this.types.get(type.typeUrl);
+        if (state) this.evaluate(state);
+      }
+    });
+  }
+
+  /**
+   * A new snapshot: requests from now on are answered from it at once; the pushes it causes wait their turn in the
+   * evaluation queue, so one push to thousands of streams does not hold the event loop.
+   */
   private onSnapshot(snapshot: Snapshot): void {
     if (this.closed) return;
     this.snapshot = snapshot;
-    for (const type of XDS_RESOURCE_TYPES) {
-      const state = this.types.get(type.typeUrl);
-      if (state) this.evaluate(state);
-    }
+    if (this.ctx.queue !== undefined) this.ctx.queue.add(this);
+    else this.evaluatePending();
   }
 
   private guard(fn: () => void): void {
@@ -247,6 +266,7 @@ export abstract class AdsStream<Req extends AdsRequest = AdsRequest, Res = unkno
     if (this.closed) return false;
     this.closed = true;
     this.cancelWatch?.({ graceful: this.graceful });
+    this.ctx.queue?.delete(this);
     this.ctx.onClose(this);
     this.ctx.logger.info(this.fields({ reason }), 'xDS stream closed');
     return true;

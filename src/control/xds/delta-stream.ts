@@ -13,11 +13,16 @@
  * - ACK/NACK by response_nonce and error_detail, one outstanding response per type, changes coalesced meanwhile.
  *
  * system_version_info is the snapshot's version of the type (for debugging only, as the protocol says).
+ *
+ * As in SotW (sotw-stream.ts), a push costs a stream O(changed names) while its subscription stays as it was: it
+ * intersects the shared difference between the set it last synced its client with and the new one (change-set.ts).
  */
-import type { DeltaDiscoveryRequest, DeltaDiscoveryResponse } from './ads-service.js';
+import type { DeltaDiscoveryRequest, DeltaDiscoveryResponse, ResourceMessage } from './ads-service.js';
 import { AdsStream, type TypeState } from './ads-stream.js';
 import type { XdsResourceType } from './resource-types.js';
-import type { SnapshotResource } from './snapshot.js';
+import { changeBetween, type TypeChange } from './change-set.js';
+import { shareEncoding } from './shared-wire.js';
+import type { SnapshotResource, TypeResources } from './snapshot.js';
 import { TypeTracker } from './type-tracker.js';
 
 /** In `known`: the client was told the resource does not exist. */
@@ -28,6 +33,25 @@ interface DeltaTypeState extends TypeState {
   known: Map<string, string>;
   /** Names to send (or remove) even if the client has them at the current version. */
   forced: Set<string>;
+  /**
+   * The type set the client was last synced with: `known` holds this set's version (or ABSENT) for every covered
+   * name, and nothing else.
+   */
+  syncedFrom: TypeResources | undefined;
+  /** The subscription changed since the client was last synced. */
+  subscriptionChanged: boolean;
+}
+
+const deltaResources = new WeakMap<TypeChange, readonly ResourceMessage[]>();
+
+/** A change's updated resources as delta Resource messages, one shared array (and encoding) per change. */
+function resourcesOf(change: TypeChange): readonly ResourceMessage[] {
+  let list = deltaResources.get(change);
+  if (list === undefined) {
+    list = shareEncoding(change.updated.map((r) => ({ name: r.name, version: r.version, resource: r.resource })));
+    deltaResources.set(change, list);
+  }
+  return list;
 }
 
 export class DeltaStream extends AdsStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse, DeltaTypeState> {
@@ -76,17 +100,56 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest, DeltaDiscovery
         state.known.delete(name);
       }
     }
-    if (subscribe.length > 0 || unsubscribe.length > 0) state.needsEval = true;
+    if (subscribe.length > 0 || unsubscribe.length > 0) {
+      state.needsEval = true;
+      state.subscriptionChanged = true;
+    }
     this.evaluate(state);
   }
 
   protected evaluate(state: DeltaTypeState): void {
     const snapshot = this.beginEvaluation(state);
     if (snapshot === undefined) return;
-    const { type, tracker } = state;
-    const typeVersion = state.evaluated;
+    const set = snapshot.typeSet(state.type.typeUrl);
+    const from = state.syncedFrom;
+    if (from !== undefined && !state.mustRespond && !state.subscriptionChanged && state.forced.size === 0) {
+      this.evaluateChange(state, set, changeBetween(from, set));
+    } else {
+      this.evaluateAll(state, set);
+    }
+  }
 
-    const all = snapshot.resources(type.typeUrl);
+  /** The subscription is as it was: only the difference from the last set can concern the client. */
+  private evaluateChange(state: DeltaTypeState, set: TypeResources, change: TypeChange): void {
+    const changed: SnapshotResource[] = [];
+    const removed: string[] = [];
+    for (const r of change.updated) {
+      if (!state.wildcard && !state.names.has(r.name)) continue;
+      if (state.known.get(r.name) === r.version) continue;
+      changed.push(r);
+      state.known.set(r.name, r.version);
+    }
+    for (const name of change.removed) {
+      const version = state.known.get(name);
+      if (state.names.has(name)) {
+        // Still subscribed, now absent: tell the client, once.
+        if (version === ABSENT) continue;
+        removed.push(name);
+        state.known.set(name, ABSENT);
+      } else if (version !== undefined) {
+        if (state.wildcard && version !== ABSENT) removed.push(name); // was in the wildcard set, is not any more
+        state.known.delete(name);
+      }
+    }
+    state.syncedFrom = set;
+    if (changed.length === 0 && removed.length === 0) return;
+    const resources = changed.length === change.updated.length ? resourcesOf(change) : undefined;
+    this.respond(state, set, changed, removed, resources);
+  }
+
+  /** A first response, or a changed subscription: compare everything the client has and subscribes to. */
+  private evaluateAll(state: DeltaTypeState, set: TypeResources): void {
+    const all = set.resources;
     const changed: SnapshotResource[] = [];
     const removed: string[] = [];
     const covered = (name: string): boolean => state.names.has(name) || (state.wildcard && all.has(name));
@@ -115,20 +178,33 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest, DeltaDiscovery
       state.known.delete(name);
     }
     state.forced.clear();
+    state.syncedFrom = set;
+    state.subscriptionChanged = false;
 
     if (changed.length === 0 && removed.length === 0 && !state.mustRespond) return;
+    this.respond(state, set, changed, removed);
+  }
+
+  private respond(
+    state: DeltaTypeState,
+    set: TypeResources,
+    changed: readonly SnapshotResource[],
+    removed: string[],
+    shared?: readonly ResourceMessage[],
+  ): void {
     const nonce = this.nextNonce();
+    const resources = shared ?? changed.map((r) => ({ name: r.name, version: r.version, resource: r.resource }));
     const written = this.send({
-      system_version_info: typeVersion,
-      resources: changed.map((r) => ({ name: r.name, version: r.version, resource: r.resource })),
-      type_url: type.typeUrl,
+      system_version_info: set.version,
+      resources: resources as ResourceMessage[],
+      type_url: state.type.typeUrl,
       removed_resources: removed,
       nonce,
       control_plane: this.controlPlane(),
     });
     if (!written) return;
     state.mustRespond = false;
-    tracker.sent(nonce, typeVersion, changed.length + removed.length);
+    state.tracker.sent(nonce, set.version, changed.length + removed.length);
   }
 
   private createState(type: XdsResourceType): DeltaTypeState {
@@ -139,6 +215,8 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest, DeltaDiscovery
       names: new Set(),
       known: new Map(),
       forced: new Set(),
+      syncedFrom: undefined,
+      subscriptionChanged: false,
       mustRespond: false,
       needsEval: true,
       evaluated: '',

@@ -1,18 +1,23 @@
 /**
  * Encodes translated Envoy objects into hashed type sets, re-encoding only what changed. Translation builds fresh
  * objects on every push; comparing their JSON text (cheap) against the last push's lets an unchanged resource keep
- * its encoded bytes, and an unchanged type keep its TypeResources object, so snapshots built from it compare by
- * identity and the server sends nothing for it.
+ * its encoded bytes and its hashed SnapshotResource (never hashed again), and an unchanged type keep its
+ * TypeResources object, so snapshots built from it compare by identity and the server sends nothing for it.
  */
 import type { ProtoObject } from './proto-object.js';
 import { getXdsProtos } from './protos.js';
 import type { XdsTypeUrl } from './resource-types.js';
-import { resourceNameOf, typeResources, type TypeResources } from './snapshot.js';
-import type { AnyMessage } from './protos.js';
+import {
+  resourceNameOf,
+  snapshotResource,
+  typeResourcesOf,
+  type SnapshotResource,
+  type TypeResources,
+} from './snapshot.js';
 
 interface Entry {
   json: string;
-  encoded: { name: string; resource: AnyMessage };
+  resource: SnapshotResource;
   generation: number;
 }
 
@@ -33,9 +38,10 @@ export class EncodingCache {
    * as-is when nothing in it changed.
    */
   set(setKey: string, typeUrl: XdsTypeUrl, objects: readonly ProtoObject[]): TypeResources {
-    const encoded = objects.map((o) => this.encode(setKey, typeUrl, o));
-    const next = typeResources(typeUrl, encoded);
+    const resources = objects.map((o) => this.encode(setKey, typeUrl, o));
     const previous = this.sets.get(setKey);
+    if (previous !== undefined && sameResources(previous, resources)) return previous;
+    const next = typeResourcesOf(typeUrl, resources);
     if (previous !== undefined && previous.version === next.version) return previous;
     this.sets.set(setKey, next);
     return next;
@@ -51,18 +57,25 @@ export class EncodingCache {
   }
 
   /** Entries are per set: two proxies' resources of the same name (their inbound listeners) differ in content. */
-  private encode(setKey: string, typeUrl: XdsTypeUrl, object: ProtoObject): { name: string; resource: AnyMessage } {
+  private encode(setKey: string, typeUrl: XdsTypeUrl, object: ProtoObject): SnapshotResource {
     const name = resourceNameOf(typeUrl, object);
     const key = `${setKey}\0${name}`;
     const json = JSON.stringify(object);
     const cached = this.entries.get(key);
     if (cached !== undefined && cached.json === json) {
       cached.generation = this.generation;
-      return cached.encoded;
+      return cached.resource;
     }
-    const encoded = { name, resource: getXdsProtos().toAny(typeUrl, object) };
+    const resource = snapshotResource(typeUrl, name, getXdsProtos().toAny(typeUrl, object));
     this.encodedCount++;
-    this.entries.set(key, { json, encoded, generation: this.generation });
-    return encoded;
+    this.entries.set(key, { json, resource, generation: this.generation });
+    return resource;
   }
+}
+
+/** Whether a set holds exactly these resource objects (in any order): then it is the same set. */
+function sameResources(set: TypeResources, resources: readonly SnapshotResource[]): boolean {
+  if (set.resources.size !== resources.length) return false;
+  for (const r of resources) if (set.resources.get(r.name) !== r) return false;
+  return true;
 }

@@ -20,7 +20,7 @@ import { XDS_RESOURCE_TYPES, type XdsTypeUrl } from './resource-types.js';
 import type { SnapshotListener, SnapshotProvider } from './snapshot-cache.js';
 import { mergeTypeResources, Snapshot, type TypeResources } from './snapshot.js';
 import { proxyContextOf, type ProxyContext } from './translate/proxy.js';
-import { proxyOwn, sharedOutbound } from './translate/index.js';
+import { ownDependsOnView, proxyOwn, sharedOutbound } from './translate/index.js';
 
 export interface MeshSource {
   view(): MeshView;
@@ -47,6 +47,8 @@ interface ProxyEntry {
   snapshot?: Snapshot;
   /** Per type: the shared and own sets the merged set was made of, to skip re-merging. */
   merged: Map<XdsTypeUrl, { shared?: TypeResources; own?: TypeResources; set: TypeResources }>;
+  /** The proxy's own sets as last translated, kept while they depend on the proxy alone (ownDependsOnView). */
+  own?: { sets: TypeSets; warnings: string[] };
   warnings: string[];
 }
 
@@ -146,17 +148,13 @@ export class MeshSnapshotProvider implements SnapshotProvider {
 
   private build(entry: ProxyEntry, view: MeshView): Snapshot {
     const shared = this.sharedSets(view, entry.proxy);
-    const own = proxyOwn(view, entry.proxy);
+    const own = this.ownSets(entry, view);
     entry.warnings = [...shared.warnings, ...own.warnings];
     const types: TypeSets = {};
     let changed = entry.snapshot === undefined;
     for (const { typeUrl } of XDS_RESOURCE_TYPES) {
       const s = shared.sets[typeUrl];
-      const objects = own.resources[typeUrl];
-      const o =
-        objects && objects.length > 0
-          ? this.encoder.set(`proxy/${entry.node.id}/${typeUrl}`, typeUrl, objects)
-          : undefined;
+      const o = own.sets[typeUrl];
       const previous = entry.merged.get(typeUrl);
       let set: TypeResources | undefined;
       if (previous !== undefined && previous.shared === s && previous.own === o) set = previous.set;
@@ -171,6 +169,27 @@ export class MeshSnapshotProvider implements SnapshotProvider {
       if (set !== undefined) types[typeUrl] = set;
     }
     return changed || entry.snapshot === undefined ? Snapshot.compose(types) : entry.snapshot;
+  }
+
+  /**
+   * The proxy's own resources, encoded. When they depend on the proxy alone they are translated once and kept, so a
+   * push to thousands of sidecars does not translate, serialize and compare each one's listeners again.
+   */
+  private ownSets(entry: ProxyEntry, view: MeshView): { sets: TypeSets; warnings: string[] } {
+    const dependsOnView = ownDependsOnView(view, entry.proxy);
+    if (entry.own !== undefined && !dependsOnView) return entry.own;
+    const own = proxyOwn(view, entry.proxy);
+    const sets: TypeSets = {};
+    for (const { typeUrl } of XDS_RESOURCE_TYPES) {
+      const objects = own.resources[typeUrl];
+      if (objects && objects.length > 0) {
+        sets[typeUrl] = this.encoder.set(`proxy/${entry.node.id}/${typeUrl}`, typeUrl, objects);
+      }
+    }
+    const result = { sets, warnings: own.warnings };
+    if (dependsOnView) delete entry.own;
+    else entry.own = result;
+    return result;
   }
 
   private sharedSets(view: MeshView, proxy: ProxyContext): { sets: TypeSets; warnings: string[] } {

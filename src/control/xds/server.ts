@@ -21,6 +21,7 @@ import {
 } from './ads-service.js';
 import type { AdsStream, ConnectionStatus, StreamContext, XdsLogger } from './ads-stream.js';
 import { DeltaStream } from './delta-stream.js';
+import { EvaluationQueue } from './evaluation-queue.js';
 import type { SnapshotProvider } from './snapshot-cache.js';
 import { SotwStream } from './sotw-stream.js';
 
@@ -41,12 +42,23 @@ export interface XdsServerOptions {
   now?: () => Date;
   /** Requests of non-xDS types (see StreamContext.onOtherRequest). */
   onOtherRequest?: StreamContext['onOtherRequest'];
+  /**
+   * A push is evaluated and written in slices of at most this many ms, each on its own turn of the event loop
+   * (evaluation-queue.ts; default 5). 0 evaluates every stream at once, inside the provider's delivery.
+   */
+  pushSliceMs?: number;
 }
 
 export interface XdsListenOptions {
   port: number;
   host?: string;
   credentials?: ServerCredentials;
+}
+
+/** The option, else SHOAL_XDS_PUSH_SLICE_MS (for benchmarks), else 5 ms. */
+function pushSliceMs(options: XdsServerOptions): number {
+  const fromEnv = Number(process.env.SHOAL_XDS_PUSH_SLICE_MS);
+  return options.pushSliceMs ?? (process.env.SHOAL_XDS_PUSH_SLICE_MS && fromEnv >= 0 ? fromEnv : 5);
 }
 
 const NOOP_LOGGER: XdsLogger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -71,6 +83,7 @@ export class XdsServer {
         this.streams.delete(stream.id);
       },
       ...(options.onOtherRequest ? { onOtherRequest: options.onOtherRequest } : {}),
+      ...(pushSliceMs(options) === 0 ? {} : { queue: new EvaluationQueue({ sliceMs: pushSliceMs(options) }) }),
     };
   }
 

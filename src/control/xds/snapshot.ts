@@ -56,19 +56,32 @@ export function resourceNameOf(typeUrl: XdsTypeUrl, object: ProtoObject): string
   return name;
 }
 
+/** One resource, hashed. */
+export function snapshotResource(typeUrl: XdsTypeUrl, name: string, resource: AnyMessage): SnapshotResource {
+  if (resource.type_url !== typeUrl) {
+    throw new Error(`resource "${name}" has type ${resource.type_url}, expected ${typeUrl}`);
+  }
+  return Object.freeze({ name, version: hash([resource.type_url, '\0', resource.value]), resource });
+}
+
+/** A type set of resources hashed already (snapshotResource), e.g. kept from an earlier set. */
+export function typeResourcesOf(typeUrl: XdsTypeUrl, list: readonly SnapshotResource[]): TypeResources {
+  const resources = new Map<string, SnapshotResource>();
+  for (const resource of list) {
+    if (resources.has(resource.name)) throw new Error(`${typeUrl}: duplicate resource name "${resource.name}"`);
+    resources.set(resource.name, resource);
+  }
+  return Object.freeze({ version: versionOfSet(resources), resources });
+}
+
 export function typeResources(
   typeUrl: XdsTypeUrl,
   entries: readonly { name: string; resource: AnyMessage }[],
 ): TypeResources {
-  const resources = new Map<string, SnapshotResource>();
-  for (const { name, resource } of entries) {
-    if (resource.type_url !== typeUrl) {
-      throw new Error(`resource "${name}" has type ${resource.type_url}, expected ${typeUrl}`);
-    }
-    if (resources.has(name)) throw new Error(`${typeUrl}: duplicate resource name "${name}"`);
-    resources.set(name, Object.freeze({ name, version: hash([resource.type_url, '\0', resource.value]), resource }));
-  }
-  return Object.freeze({ version: versionOfSet(resources), resources });
+  return typeResourcesOf(
+    typeUrl,
+    entries.map(({ name, resource }) => snapshotResource(typeUrl, name, resource)),
+  );
 }
 
 const EMPTY_TYPE: TypeResources = typeResources(XDS_RESOURCE_TYPES[0]!.typeUrl, []);

@@ -16,36 +16,37 @@
  *
  * version_info is the version of the client's subscribed set (snapshot.ts `versionOfSet`), so equal content has an
  * equal version on every stream.
+ *
+ * A push costs a stream O(changed names), not O(subscribed names): the stream remembers the whole type set it last
+ * brought its client up to date with (`sentFrom`), and when its subscription has not changed since, it intersects the
+ * difference between that set and the new one (change-set.ts, computed once and shared by every stream making the
+ * same step) with its subscription. Only a changed subscription (or a first response) walks the whole selection.
  */
 import type { DiscoveryRequest, DiscoveryResponse } from './ads-service.js';
 import { AdsStream, type TypeState } from './ads-stream.js';
+import { anysOf, changeBetween, type TypeChange } from './change-set.js';
+import type { AnyMessage } from './protos.js';
 import type { XdsResourceType } from './resource-types.js';
-import { versionOfSet, type Snapshot, type SnapshotResource } from './snapshot.js';
+import { sharedNames } from './shared-wire.js';
+import { versionOfSet, type SnapshotResource, type TypeResources } from './snapshot.js';
 import { TypeTracker } from './type-tracker.js';
 
 interface SotwTypeState extends TypeState {
   /** The client has named resources at least once (ends the legacy "empty means wildcard" meaning). */
   explicit: boolean;
   /**
-   * The subscribed resources as of the last response: a reference to that (immutable) selection, never a copy,
-   * so a push to thousands of streams allocates nothing per name.
+   * The type set the client was last brought up to date with: it has every subscribed resource at this set's version
+   * (apart from `resend`), or was told so in a response it NACKed. A reference to the shared set, never a copy.
    */
-  sent: ReadonlyMap<string, SnapshotResource>;
-  /** Names to send again even if `sent` has them at the current version (newly subscribed ones). */
+  sentFrom: TypeResources | undefined;
+  /** How many resources of `sentFrom` are not subscribed (0: the selection is the whole set). */
+  uncovered: number;
+  /** Names to send again even if the client has them at the current version (newly subscribed ones). */
   resend: Set<string>;
-}
-
-const NOTHING_SENT: ReadonlyMap<string, SnapshotResource> = new Map();
-
-function sentBefore(state: SotwTypeState, resource: SnapshotResource): boolean {
-  return !state.resend.has(resource.name) && state.sent.get(resource.name)?.version === resource.version;
-}
-
-function sameVersions(selection: ReadonlyMap<string, SnapshotResource>, state: SotwTypeState): boolean {
-  if (state.resend.size > 0 || selection.size !== state.sent.size) return false;
-  if (selection === state.sent) return true;
-  for (const resource of selection.values()) if (!sentBefore(state, resource)) return false;
-  return true;
+  /** The subscription changed since the client was last brought up to date. */
+  subscriptionChanged: boolean;
+  /** The request's names list that set the current subscription, when it is a shared one (shared-wire.ts). */
+  requested: readonly string[] | undefined;
 }
 
 /** Whether a request names exactly the current explicit subscription (every ACK repeats it). */
@@ -53,6 +54,25 @@ function sameSubscription(state: SotwTypeState, names: readonly string[]): boole
   if (state.wildcard || names.length !== state.names.size) return false;
   for (const name of names) if (!state.names.has(name)) return false;
   return true;
+}
+
+function subscribesAll(state: SotwTypeState, resources: readonly SnapshotResource[]): boolean {
+  if (state.wildcard) return true;
+  for (const r of resources) if (!state.names.has(r.name)) return false;
+  return true;
+}
+
+/** The subscribed part of a set, and how many of the set's resources are left out (0: the set itself). */
+function select(set: TypeResources, state: SotwTypeState): [ReadonlyMap<string, SnapshotResource>, number] {
+  const all = set.resources;
+  if (state.wildcard) return [all, 0];
+  const selection = new Map<string, SnapshotResource>();
+  for (const name of state.names) {
+    const resource = all.get(name);
+    if (resource !== undefined) selection.set(name, resource);
+  }
+  const uncovered = all.size - selection.size;
+  return uncovered === 0 ? [all, 0] : [selection, uncovered];
 }
 
 export class SotwStream extends AdsStream<DiscoveryRequest, DiscoveryResponse, SotwTypeState> {
@@ -78,39 +98,85 @@ export class SotwStream extends AdsStream<DiscoveryRequest, DiscoveryResponse, S
   protected evaluate(state: SotwTypeState): void {
     const snapshot = this.beginEvaluation(state);
     if (snapshot === undefined) return;
-    const { type, tracker } = state;
-    const typeVersion = state.evaluated;
-    const selection = this.select(snapshot, state);
-    let resources: SnapshotResource[];
-    if (type.fullStateInSotw) {
-      if (!state.mustRespond && sameVersions(selection, state)) return;
-      resources = [...selection.values()];
+    const set = snapshot.typeSet(state.type.typeUrl);
+    const from = state.sentFrom;
+    if (from !== undefined && !state.mustRespond && !state.subscriptionChanged && state.resend.size === 0) {
+      this.evaluateChange(state, set, changeBetween(from, set));
     } else {
-      resources = [];
-      for (const r of selection.values()) if (!sentBefore(state, r)) resources.push(r);
-      if (resources.length === 0) {
-        state.sent = selection;
-        state.resend.clear();
-        state.mustRespond = false;
-        return;
-      }
+      this.evaluateAll(state, set);
     }
-    // A selection that is the whole type has the type's version: no need to hash the names again per stream.
-    const all = snapshot.resources(type.typeUrl);
-    const version = state.wildcard || selection === all ? typeVersion : versionOfSet(selection);
+  }
+
+  /** The subscription is as it was: only the difference from the last set can concern the client. */
+  private evaluateChange(state: SotwTypeState, set: TypeResources, change: TypeChange): void {
+    let uncovered = state.uncovered;
+    if (!state.wildcard) {
+      for (const name of change.added) if (!state.names.has(name)) uncovered++;
+      for (const name of change.removed) if (!state.names.has(name)) uncovered--;
+    }
+    const everyUpdate = subscribesAll(state, change.updated);
+    const updated = everyUpdate ? change.updated : change.updated.filter((r) => state.names.has(r.name));
+    let resources: readonly AnyMessage[];
+    if (state.type.fullStateInSotw) {
+      const removed = state.wildcard ? change.removed.length > 0 : change.removed.some((n) => state.names.has(n));
+      if (updated.length === 0 && !removed) return this.upToDate(state, set, uncovered);
+      resources = uncovered === 0 ? anysOf(set) : [...select(set, state)[0].values()].map((r) => r.resource);
+    } else {
+      if (updated.length === 0) return this.upToDate(state, set, uncovered);
+      resources = everyUpdate ? change.updatedAnys : updated.map((r) => r.resource);
+    }
+    const version = state.wildcard || uncovered === 0 ? set.version : versionOfSet(select(set, state)[0]);
+    this.respond(state, set, uncovered, version, resources);
+  }
+
+  /** A first response, or a changed subscription: compare the whole selection with what the client has. */
+  private evaluateAll(state: SotwTypeState, set: TypeResources): void {
+    const [selection, uncovered] = select(set, state);
+    const version = state.wildcard || uncovered === 0 ? set.version : versionOfSet(selection);
+    let resources: readonly AnyMessage[];
+    if (state.type.fullStateInSotw) {
+      const same = state.sentFrom !== undefined && state.resend.size === 0 && version === state.tracker.version;
+      if (!state.mustRespond && same) return this.upToDate(state, set, uncovered);
+      resources = selection === set.resources ? anysOf(set) : [...selection.values()].map((r) => r.resource);
+    } else {
+      const from = state.sentFrom?.resources;
+      const list: AnyMessage[] = [];
+      for (const r of selection.values()) {
+        if (state.resend.has(r.name) || from?.get(r.name)?.version !== r.version) list.push(r.resource);
+      }
+      if (list.length === 0) return this.upToDate(state, set, uncovered);
+      resources = list;
+    }
+    this.respond(state, set, uncovered, version, resources);
+  }
+
+  /** Nothing to send: the client has (or was told) everything it subscribes to in `set`. */
+  private upToDate(state: SotwTypeState, set: TypeResources, uncovered: number): void {
+    state.sentFrom = set;
+    state.uncovered = uncovered;
+    state.resend.clear();
+    state.mustRespond = false;
+    state.subscriptionChanged = false;
+  }
+
+  private respond(
+    state: SotwTypeState,
+    set: TypeResources,
+    uncovered: number,
+    version: string,
+    resources: readonly AnyMessage[],
+  ): void {
     const nonce = this.nextNonce();
     const written = this.send({
       version_info: version,
-      resources: resources.map((r) => r.resource),
-      type_url: type.typeUrl,
+      resources: resources as AnyMessage[],
+      type_url: state.type.typeUrl,
       nonce,
       control_plane: this.controlPlane(),
     });
     if (!written) return;
-    state.mustRespond = false;
-    state.sent = selection;
-    state.resend.clear();
-    tracker.sent(nonce, version, resources.length);
+    this.upToDate(state, set, uncovered);
+    state.tracker.sent(nonce, version, resources.length);
   }
 
   private createState(type: XdsResourceType): SotwTypeState {
@@ -120,8 +186,11 @@ export class SotwStream extends AdsStream<DiscoveryRequest, DiscoveryResponse, S
       wildcard: false,
       names: new Set(),
       explicit: false,
-      sent: NOTHING_SENT,
+      sentFrom: undefined,
+      uncovered: 0,
       resend: new Set(),
+      subscriptionChanged: false,
+      requested: undefined,
       mustRespond: false,
       needsEval: true,
       evaluated: '',
@@ -132,9 +201,15 @@ export class SotwStream extends AdsStream<DiscoveryRequest, DiscoveryResponse, S
 
   /** Applies a request's resource_names (the complete subscription for the type). */
   private subscribe(state: SotwTypeState, resourceNames: readonly string[]): void {
+    // An ACK repeats the subscription: nothing to do when it is the very list (shared) or names the same set.
+    if (resourceNames === state.requested) return;
+    const shared = sharedNames.isShared(resourceNames) ? resourceNames : undefined;
+    if (resourceNames.length > 0 && sameSubscription(state, resourceNames)) {
+      state.requested = shared;
+      return;
+    }
+    state.requested = shared;
     const { type } = state;
-    // An ACK repeats the subscription: nothing to do when it names the same set.
-    if (resourceNames.length > 0 && sameSubscription(state, resourceNames)) return;
     // Keep the snapshot's own name strings, shared by every stream, rather than this request's decoded copies.
     const known = this.snapshot?.resources(type.typeUrl);
     let wildcard = false;
@@ -150,7 +225,7 @@ export class SotwStream extends AdsStream<DiscoveryRequest, DiscoveryResponse, S
     }
     let changed = wildcard !== state.wildcard || names.size !== state.names.size;
     if (wildcard && !state.wildcard) {
-      state.sent = NOTHING_SENT; // everything is newly requested
+      state.sentFrom = undefined; // everything is newly requested
       state.mustRespond = true;
     }
     for (const name of names) {
@@ -161,24 +236,9 @@ export class SotwStream extends AdsStream<DiscoveryRequest, DiscoveryResponse, S
     }
     state.wildcard = wildcard;
     state.names = names;
-    if (changed) state.needsEval = true;
-  }
-
-  private select(snapshot: Snapshot, state: SotwTypeState): ReadonlyMap<string, SnapshotResource> {
-    const all = snapshot.resources(state.type.typeUrl);
-    if (state.wildcard) return all;
-    if (state.names.size >= all.size && covers(state.names, all)) return all;
-    const selection = new Map<string, SnapshotResource>();
-    for (const name of state.names) {
-      const resource = all.get(name);
-      if (resource !== undefined) selection.set(name, resource);
+    if (changed) {
+      state.needsEval = true;
+      state.subscriptionChanged = true;
     }
-    return selection;
   }
-}
-
-/** Whether every resource of `all` is subscribed (then the selection is `all` itself). */
-function covers(names: ReadonlySet<string>, all: ReadonlyMap<string, SnapshotResource>): boolean {
-  for (const name of all.keys()) if (!names.has(name)) return false;
-  return true;
 }

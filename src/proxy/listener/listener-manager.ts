@@ -7,9 +7,23 @@
  *
  * Downstream limits: request headers up to 60 KiB (431 beyond), a headers timeout against slowloris, keep-alive
  * idle timeout, a connection cap; malformed HTTP gets 400 and the connection closes (Node's parser, llhttp, is
- * strict; the handler below answers and counts).
+ * strict; the handler below answers and counts). A request line or header block over the limit is answered 431, as
+ * Envoy does (the request line counts toward the header limit; 414 is not used).
+ *
+ * An HTTP/1.1 upgrade the route does not enable (an unknown protocol, or `h2c` from a client trying its luck) is
+ * ignored, as RFC 9110 7.8 allows and as Envoy does with h2c: the request is replayed to the HTTP/1.1 server without
+ * its Upgrade headers and answered as a plain request.
+ *
+ * HTTP/2 connection errors that nghttp2 reports to Node (a bad first frame, an even stream id, a HEADERS frame over
+ * the concurrent-stream limit, a flood of frames the peer does not read the answers to) end the session with a
+ * GOAWAY carrying the RFC 9113 code (PROTOCOL_ERROR, ENHANCE_YOUR_CALM, ...), not Node's blanket INTERNAL_ERROR.
  */
-import { createServer as createHttp1Server, type Server as Http1Server } from 'node:http';
+import {
+  createServer as createHttp1Server,
+  type IncomingMessage,
+  type Server as Http1Server,
+  type ServerResponse,
+} from 'node:http';
 import {
   createServer as createHttp2Server,
   type Http2Server,
@@ -59,6 +73,8 @@ export class BoundListener {
   private readonly server: Server;
   private readonly sessions = new Set<Http2Session>();
   private draining = false;
+  /** Set when the drain period starts: HTTP/1.1 responses ask for `Connection: close` while still serving. */
+  private closing = false;
   port = 0;
 
   constructor(
@@ -74,7 +90,8 @@ export class BoundListener {
         clusters: options.clusters,
         stats: this.stats,
         logger: options.logger,
-        draining: () => this.draining,
+        draining: () => this.closing,
+        ignoreUpgrade: (req, socket, head) => this.replayWithoutUpgrade(req, socket, head),
         ...(options.accessLog !== undefined ? { accessLog: options.accessLog } : {}),
       },
     );
@@ -85,6 +102,8 @@ export class BoundListener {
       keepAliveTimeout: limits.idleTimeoutMs,
       connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
       noDelay: true,
+      // The connection manager answers a missing Host itself (400 with the DPE flag), after absolute-form targets.
+      requireHostHeader: false,
     });
     this.http1.on('request', this.hcm.onRequest);
     this.http1.on('upgrade', this.hcm.onUpgrade);
@@ -97,6 +116,7 @@ export class BoundListener {
     this.http2.on('request', this.hcm.onRequest);
     this.http2.on('session', (session: ServerHttp2Session) => {
       this.sessions.add(session);
+      goawayWithProtocolCodes(session);
       session.once('close', () => this.sessions.delete(session));
       if (this.draining) session.close();
     });
@@ -136,10 +156,16 @@ export class BoundListener {
     return this.stats.rqActive;
   }
 
+  /** Starts the drain period: keep serving, but ask HTTP/1.1 clients to close their connections. */
+  announceDrain(): void {
+    this.closing = true;
+  }
+
   /** Stops accepting; idle keep-alive connections close; responses ask clients to close; GOAWAY to HTTP/2 peers. */
   drain(): void {
     if (this.draining) return;
     this.draining = true;
+    this.closing = true;
     this.server.close();
     this.http1.closeIdleConnections();
     for (const session of this.sessions) session.close();
@@ -154,7 +180,31 @@ export class BoundListener {
       await new Promise((r) => setTimeout(r, 50));
     }
     this.http1.closeAllConnections();
+    this.http1.close();
     for (const session of this.sessions) session.destroy();
+  }
+
+  /** Gives an upgrade request the routes do not enable back to the HTTP/1.1 server, without its upgrade headers. */
+  private replayWithoutUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    let text = `${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/${req.httpVersion}\r\n`;
+    const raw = req.rawHeaders;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i]!;
+      const lower = name.toLowerCase();
+      if (lower === 'upgrade' || lower === 'http2-settings') continue;
+      let value = raw[i + 1]!;
+      if (lower === 'connection') {
+        value = value
+          .split(',')
+          .map((t) => t.trim())
+          .filter((t) => t !== '' && !/^(upgrade|http2-settings)$/i.test(t))
+          .join(', ');
+        if (value === '') continue;
+      }
+      text += `${name}: ${value}\r\n`;
+    }
+    socket.unshift(Buffer.concat([Buffer.from(`${text}\r\n`, 'latin1'), head]));
+    this.http1.emit('connection', socket);
   }
 
   private clientError(error: NodeJS.ErrnoException, socket: Duplex): void {
@@ -170,11 +220,63 @@ export class BoundListener {
           ? [408, 'Request Timeout']
           : [400, 'Bad Request'];
     const body = `${text.toLowerCase()}\n`;
+    const inFlight = (socket as { _httpMessage?: (ServerResponse & { req: IncomingMessage }) | null })._httpMessage;
+    if (inFlight !== undefined && inFlight !== null && !inFlight.writableFinished) {
+      if (inFlight.req.complete) {
+        // A request pipelined after one still being answered is malformed: an error written now would be taken as
+        // the answer to the earlier request. Finish that answer, then close (nothing after it was parsed).
+        if (!inFlight.headersSent) inFlight.shouldKeepAlive = false;
+        inFlight.once('close', () => socket.end());
+        return;
+      }
+      // The body of the request being forwarded is malformed (chunk framing): answer it, unless the upstream's
+      // answer has started; the exchange sees the response close and aborts its upstream request.
+      if (inFlight.headersSent) {
+        socket.destroy();
+        return;
+      }
+      inFlight.shouldKeepAlive = false;
+      inFlight.writeHead(status, {
+        'content-type': 'text/plain',
+        'content-length': String(body.length),
+        [RESPONSE_FLAGS_HEADER]: 'DPE',
+      });
+      inFlight.end(body);
+      return;
+    }
     socket.end(
       `HTTP/1.1 ${status} ${text}\r\nconnection: close\r\ncontent-type: text/plain\r\n` +
         `content-length: ${body.length}\r\n${RESPONSE_FLAGS_HEADER}: DPE\r\n\r\n${body}`,
     );
   }
+}
+
+/** RFC 9113 error codes for the nghttp2 errors Node ends a session with (NghttpError.errno). */
+const GOAWAY_CODES: ReadonlyMap<number, number> = new Map([
+  [-505, 0x1], // NGHTTP2_ERR_PROTO: PROTOCOL_ERROR
+  [-903, 0x1], // NGHTTP2_ERR_BAD_CLIENT_MAGIC: PROTOCOL_ERROR
+  [-531, 0x1], // NGHTTP2_ERR_HTTP_HEADER: PROTOCOL_ERROR
+  [-532, 0x1], // NGHTTP2_ERR_HTTP_MESSAGING: PROTOCOL_ERROR
+  [-524, 0x3], // NGHTTP2_ERR_FLOW_CONTROL: FLOW_CONTROL_ERROR
+  [-522, 0x6], // NGHTTP2_ERR_FRAME_SIZE_ERROR: FRAME_SIZE_ERROR
+  [-523, 0x9], // NGHTTP2_ERR_HEADER_COMP: COMPRESSION_ERROR
+  [-904, 0xb], // NGHTTP2_ERR_FLOODED: ENHANCE_YOUR_CALM
+]);
+
+/**
+ * Node ends a session on an nghttp2 error with `destroy(error)`, which sends GOAWAY INTERNAL_ERROR whatever the
+ * error; this gives the GOAWAY the code the error calls for.
+ */
+function goawayWithProtocolCodes(session: ServerHttp2Session): void {
+  const destroy = session.destroy.bind(session);
+  session.destroy = (error?: Error, code?: number): void => {
+    const errno = (error as { errno?: unknown } | undefined)?.errno;
+    const mapped =
+      code === undefined && (error as { code?: string } | undefined)?.code === 'ERR_HTTP2_ERROR'
+        ? GOAWAY_CODES.get(typeof errno === 'number' ? errno : 0)
+        : undefined;
+    destroy(error, code ?? mapped);
+  };
 }
 
 export class ListenerManager {
@@ -240,6 +342,10 @@ export class ListenerManager {
       }
     }
     await Promise.all(binds);
+  }
+
+  announceDrain(): void {
+    for (const listener of this.bound.values()) listener.announceDrain();
   }
 
   drain(): void {

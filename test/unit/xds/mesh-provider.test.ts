@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MeshSnapshotProvider } from '../../../src/control/xds/mesh-provider.js';
+import { getXdsProtos } from '../../../src/control/xds/protos.js';
 import type { XdsNode } from '../../../src/control/xds/node.js';
 import {
   CLUSTER_TYPE_URL,
@@ -15,7 +16,7 @@ import {
 } from '../../../src/control/xds/resource-types.js';
 import type { Snapshot } from '../../../src/control/xds/snapshot.js';
 import { FakeTimers } from '../../helpers/fake-timers.js';
-import { Harness, service, settle, workloadEntry } from '../registry/helpers.js';
+import { Harness, istio, service, settle, workloadEntry } from '../registry/helpers.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -120,6 +121,50 @@ test('proxies of one namespace share their outbound sets; each has its own inbou
   const inboundB = b!.get(LISTENER_TYPE_URL, 'inbound');
   assert.ok(inboundA && inboundB);
   assert.notEqual(inboundA.version, inboundB.version, 'each inbound listener binds its own pod address');
+  provider.stop();
+  await h.close();
+});
+
+test("a sidecar's own resources are kept while they depend on it alone, and follow the view once they do not", async () => {
+  const { h, timers, provider } = await setup();
+  const got: Snapshot[] = [];
+  provider.watch(sidecar('productpage', '127.1.9.1'), (s) => got.push(s));
+  const inbound = got[0]!.get(LISTENER_TYPE_URL, 'inbound');
+  assert.ok(inbound);
+  const we = (await h.store.get('WorkloadEntry', 'default', 'reviews-1'))!;
+  await h.store.update({ ...we, spec: { address: '127.1.0.9', labels: { app: 'reviews' } } });
+  await settle();
+  timers.advance(100);
+  assert.equal(got.length, 2);
+  assert.equal(got[1]!.get(LISTENER_TYPE_URL, 'inbound'), inbound, 'the very resource object: not translated again');
+
+  // A DestinationRule selecting this proxy by its labels makes reviews' cluster its own, and per view.
+  const reviews = 'outbound|80||reviews.default.svc.cluster.local';
+  const lbPolicy = (s: Snapshot): unknown => {
+    const r = s.get(CLUSTER_TYPE_URL, reviews);
+    return r === undefined ? undefined : getXdsProtos().fromAny(r.resource).lb_policy;
+  };
+  await h.store.create(
+    istio('DestinationRule', 'mine', {
+      host: 'reviews',
+      workloadSelector: { matchLabels: { app: 'productpage' } },
+      trafficPolicy: { loadBalancer: { simple: 'RANDOM' } },
+    }),
+  );
+  await settle();
+  timers.advance(100);
+  assert.equal(got.length, 3);
+  assert.equal(lbPolicy(got[2]!), 'RANDOM');
+  const dr = (await h.store.get('DestinationRule', 'default', 'mine'))!;
+  const spec = {
+    ...(dr.spec as Record<string, unknown>),
+    trafficPolicy: { loadBalancer: { simple: 'LEAST_REQUEST' } },
+  };
+  await h.store.update({ ...dr, spec });
+  await settle();
+  timers.advance(100);
+  assert.equal(got.length, 4);
+  assert.equal(lbPolicy(got[3]!), 'LEAST_REQUEST');
   provider.stop();
   await h.close();
 });

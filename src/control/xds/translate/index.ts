@@ -146,6 +146,17 @@ function dependentOutbound(view: MeshView, proxy: ProxyContext, out: Collector):
   }
 }
 
+/**
+ * Whether proxyOwn's result for this proxy can differ from one view to another. A sidecar in a namespace with no
+ * label- or locality-dependent service gets only its own listeners, route and cluster, made from the proxy alone:
+ * the push engine then keeps what it translated and encoded the first time.
+ */
+export function ownDependsOnView(view: MeshView, proxy: ProxyContext): boolean {
+  if (proxy.type !== 'sidecar') return true;
+  const plan = scopePlan(view, proxy.namespace, proxy.type);
+  return plan.dependent.length > 0 || plan.routesLabelDependent;
+}
+
 /** What belongs to this proxy alone. */
 export function proxyOwn(view: MeshView, proxy: ProxyContext): TranslationResult {
   const out = new Collector();
