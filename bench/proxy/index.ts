@@ -184,6 +184,8 @@ interface Live {
   path: RunningPath;
   result: PathResult;
   latency: FixedRateResult[];
+  /** A step failed: the path's later steps are not run (its earlier figures stand). */
+  broken: boolean;
   /** Other work on the machine (vCPU) during each latency segment. */
   otherVcpu: number[];
   atRate: CpuTally[];
@@ -211,7 +213,7 @@ async function startPath(
 }
 
 export async function benchProxy(): Promise<string> {
-  const started = performance.now();
+  let started = performance.now();
   const overBudget = (): boolean => performance.now() - started > RUN_BUDGET_MS;
   const check = checkTools();
   if (check.install) log(`missing: ${check.missing.join(', ')}; install with: ${check.install}`);
@@ -230,6 +232,8 @@ export async function benchProxy(): Promise<string> {
   log(
     `before the run: ${background.busyVcpu.toFixed(2)} vCPU busy with other work, load average ${background.loadavg}`,
   );
+  // The budget counts from here: the wait for a quiet machine is not part of the run.
+  started = performance.now();
   const dir = mkdtempSync(join(tmpdir(), 'shoal-bench-proxy-'));
   const procs = new Procs();
   const onSignal = (): void => {
@@ -251,10 +255,9 @@ export async function benchProxy(): Promise<string> {
   const live: Live[] = [];
   /** Runs one step of one path; a failure takes that path out of the later phases, not the others. */
   const step = async (l: Live, what: string, fn: () => Promise<void>): Promise<void> => {
-    if (l.result.status !== 'ok') return;
+    if (l.broken) return;
     if (overBudget()) {
-      l.result.status = 'failed';
-      l.result.reason = `not finished: the run went over its ${RUN_BUDGET_MS / 60_000}-minute budget before ${what}`;
+      l.result.problems.push(`${what}: not run, the run went over its ${RUN_BUDGET_MS / 60_000}-minute budget`);
       return;
     }
     log(`${l.path.name}: ${what}`);
@@ -262,8 +265,8 @@ export async function benchProxy(): Promise<string> {
       await fn();
     } catch (err) {
       log(`${l.path.name}: ${what} failed: ${(err as Error).message}`);
-      l.result.status = 'failed';
-      l.result.reason = `${what}: ${(err as Error).message.slice(0, 2000)}`;
+      l.broken = true;
+      l.result.problems.push(`${what} failed (later phases not run): ${(err as Error).message.slice(0, 1000)}`);
     }
   };
   try {
@@ -273,16 +276,16 @@ export async function benchProxy(): Promise<string> {
     for (const name of PATHS) {
       try {
         const path = await startPath(name, procs, dir, backend, check);
-        const result: PathResult = { name, status: 'ok', notes: path.notes, hops: [] };
+        const result: PathResult = { name, status: 'ok', notes: path.notes, problems: [], hops: [] };
         const tallies = (): CpuTally[] => path.hops.map(() => new CpuTally());
-        live.push({ path, result, latency: [], otherVcpu: [], atRate: tallies(), atMax: tallies() });
+        live.push({ path, result, broken: false, latency: [], otherVcpu: [], atRate: tallies(), atMax: tallies() });
         results.push(result);
         log(`${name}: started`);
       } catch (err) {
         const skipped = err instanceof Skip;
         log(`${name}: ${skipped ? 'skipped' : 'failed to start'}: ${(err as Error).message}`);
         const reason = (err as Error).message.slice(0, 2000);
-        results.push({ name, status: skipped ? 'skipped' : 'failed', reason, notes: [], hops: [] });
+        results.push({ name, status: skipped ? 'skipped' : 'failed', reason, notes: [], problems: [], hops: [] });
       }
     }
 
@@ -398,7 +401,8 @@ export async function benchProxy(): Promise<string> {
   const file = join(RESULTS_DIR, `proxy-${run.date.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(run, null, 2) + '\n');
   log(`results in ${file}; the run took ${run.wallSeconds.toFixed(0)} s`);
-  if (results.some((r) => r.status === 'failed')) log(`configurations and logs kept in ${dir}`);
+  if (results.some((r) => r.status === 'failed' || r.problems.length > 0))
+    log(`configurations and logs kept in ${dir}`);
   else rmSync(dir, { recursive: true, force: true });
   return report(run);
 }

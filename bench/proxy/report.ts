@@ -48,6 +48,8 @@ export interface PathResult {
   status: 'ok' | 'skipped' | 'failed';
   reason?: string;
   notes: string[];
+  /** Steps that failed or were not run; the figures of the others stand. */
+  problems: string[];
   wrk?: LoadRun;
   h2load?: LoadRun;
   latency?: LatencySummary;
@@ -185,7 +187,7 @@ export function report(run: RunResult): string {
     );
     lines.push(`| <= 40 MB RSS per sidecar | ${f(rss, 1)} MB (peak ${f(hwm, 1)} MB) | ${verdict(rss <= 40)} |`);
   }
-  const notes = run.paths.flatMap((p) => p.notes.map((n) => `- ${p.name}: ${n}`));
+  const notes = run.paths.flatMap((p) => [...p.problems, ...p.notes].map((n) => `- ${p.name}: ${n}`));
   if (notes.length > 0) lines.push('', ...notes);
   return lines.join('\n');
 }
