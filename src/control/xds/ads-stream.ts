@@ -11,8 +11,9 @@ import { errorMessage } from '../../core/errors.js';
 import type { NodeMessage, StatusMessage } from './ads-service.js';
 import { parseNode, type XdsNode } from './node.js';
 import { resourceTypeOf, XDS_RESOURCE_TYPES, type XdsResourceType, type XdsTypeUrl } from './resource-types.js';
+import { changeBetween, type TypeChange } from './change-set.js';
 import type { EvaluationQueue } from './evaluation-queue.js';
-import type { Snapshot } from './snapshot.js';
+import type { Snapshot, TypeResources } from './snapshot.js';
 import type { SnapshotProvider } from './snapshot-cache.js';
 import type { TypeStatus, TypeTracker } from './type-tracker.js';
 
@@ -76,6 +77,13 @@ export interface TypeState {
   needsEval: boolean;
   /** The snapshot's type version at the last evaluation. */
   evaluated: string;
+  /**
+   * The type set the client was last brought up to date with (a reference to the shared set, never a copy): it has
+   * every subscribed resource at this set's version, or was told so in a response it NACKed.
+   */
+  syncedFrom: TypeResources | undefined;
+  /** The subscription changed since the client was last brought up to date. */
+  subscriptionChanged: boolean;
 }
 
 export abstract class AdsStream<Req extends AdsRequest = AdsRequest, Res = unknown, S extends TypeState = TypeState> {
@@ -169,8 +177,31 @@ export abstract class AdsStream<Req extends AdsRequest = AdsRequest, Res = unkno
     return snapshot;
   }
 
+  /**
+   * Evaluates one type. A push costs O(changed names), not O(subscribed names): while the subscription is as it was
+   * when the client was last brought up to date, only the difference between that set and the new one can concern
+   * it (change-set.ts: computed once and shared by every stream making the same step). A changed subscription, names
+   * to send again, or a first response walk the whole selection.
+   */
+  protected evaluate(state: S): void {
+    const snapshot = this.beginEvaluation(state);
+    if (snapshot === undefined) return;
+    const set = snapshot.typeSet(state.type.typeUrl);
+    const from = state.syncedFrom;
+    if (from !== undefined && !state.mustRespond && !state.subscriptionChanged && !this.forcing(state)) {
+      this.evaluateChange(state, set, changeBetween(from, set));
+    } else {
+      this.evaluateAll(state, set);
+    }
+  }
+
   protected abstract handle(type: XdsResourceType, request: Req, state: S | undefined): void;
-  protected abstract evaluate(state: S): void;
+  /** Whether some names must be sent (or removed) again whatever their versions. */
+  protected abstract forcing(state: S): boolean;
+  /** The subscription is as it was: only `change` can concern the client. */
+  protected abstract evaluateChange(state: S, set: TypeResources, change: TypeChange): void;
+  /** Compares the whole selection with what the client has. */
+  protected abstract evaluateAll(state: S, set: TypeResources): void;
 
   protected nextNonce(): string {
     this.nonces++;

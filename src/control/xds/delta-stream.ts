@@ -20,7 +20,7 @@
 import type { DeltaDiscoveryRequest, DeltaDiscoveryResponse, ResourceMessage } from './ads-service.js';
 import { AdsStream, type TypeState } from './ads-stream.js';
 import type { XdsResourceType } from './resource-types.js';
-import { changeBetween, type TypeChange } from './change-set.js';
+import type { TypeChange } from './change-set.js';
 import { shareEncoding } from './shared-wire.js';
 import type { SnapshotResource, TypeResources } from './snapshot.js';
 import { TypeTracker } from './type-tracker.js';
@@ -33,13 +33,6 @@ interface DeltaTypeState extends TypeState {
   known: Map<string, string>;
   /** Names to send (or remove) even if the client has them at the current version. */
   forced: Set<string>;
-  /**
-   * The type set the client was last synced with: `known` holds this set's version (or ABSENT) for every covered
-   * name, and nothing else.
-   */
-  syncedFrom: TypeResources | undefined;
-  /** The subscription changed since the client was last synced. */
-  subscriptionChanged: boolean;
 }
 
 const deltaResources = new WeakMap<TypeChange, readonly ResourceMessage[]>();
@@ -107,20 +100,12 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest, DeltaDiscovery
     this.evaluate(state);
   }
 
-  protected evaluate(state: DeltaTypeState): void {
-    const snapshot = this.beginEvaluation(state);
-    if (snapshot === undefined) return;
-    const set = snapshot.typeSet(state.type.typeUrl);
-    const from = state.syncedFrom;
-    if (from !== undefined && !state.mustRespond && !state.subscriptionChanged && state.forced.size === 0) {
-      this.evaluateChange(state, set, changeBetween(from, set));
-    } else {
-      this.evaluateAll(state, set);
-    }
+  protected forcing(state: DeltaTypeState): boolean {
+    return state.forced.size > 0;
   }
 
-  /** The subscription is as it was: only the difference from the last set can concern the client. */
-  private evaluateChange(state: DeltaTypeState, set: TypeResources, change: TypeChange): void {
+  /** `known` holds syncedFrom's version (or ABSENT) for every covered name, and nothing else. */
+  protected evaluateChange(state: DeltaTypeState, set: TypeResources, change: TypeChange): void {
     const changed: SnapshotResource[] = [];
     const removed: string[] = [];
     for (const r of change.updated) {
@@ -147,8 +132,7 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest, DeltaDiscovery
     this.respond(state, set, changed, removed, resources);
   }
 
-  /** A first response, or a changed subscription: compare everything the client has and subscribes to. */
-  private evaluateAll(state: DeltaTypeState, set: TypeResources): void {
+  protected evaluateAll(state: DeltaTypeState, set: TypeResources): void {
     const all = set.resources;
     const changed: SnapshotResource[] = [];
     const removed: string[] = [];

@@ -17,14 +17,13 @@
  * version_info is the version of the client's subscribed set (snapshot.ts `versionOfSet`), so equal content has an
  * equal version on every stream.
  *
- * A push costs a stream O(changed names), not O(subscribed names): the stream remembers the whole type set it last
- * brought its client up to date with (`sentFrom`), and when its subscription has not changed since, it intersects the
- * difference between that set and the new one (change-set.ts, computed once and shared by every stream making the
- * same step) with its subscription. Only a changed subscription (or a first response) walks the whole selection.
+ * A push costs a stream O(changed names), not O(subscribed names) (AdsStream.evaluate): while the subscription is as
+ * it was, the stream intersects the shared difference between the set its client was last brought up to date with
+ * and the new one (change-set.ts) with its subscription.
  */
 import type { DiscoveryRequest, DiscoveryResponse } from './ads-service.js';
 import { AdsStream, type TypeState } from './ads-stream.js';
-import { anysOf, changeBetween, type TypeChange } from './change-set.js';
+import { anysOf, type TypeChange } from './change-set.js';
 import type { AnyMessage } from './protos.js';
 import type { XdsResourceType } from './resource-types.js';
 import { sharedNames } from './shared-wire.js';
@@ -34,17 +33,10 @@ import { TypeTracker } from './type-tracker.js';
 interface SotwTypeState extends TypeState {
   /** The client has named resources at least once (ends the legacy "empty means wildcard" meaning). */
   explicit: boolean;
-  /**
-   * The type set the client was last brought up to date with: it has every subscribed resource at this set's version
-   * (apart from `resend`), or was told so in a response it NACKed. A reference to the shared set, never a copy.
-   */
-  sentFrom: TypeResources | undefined;
-  /** How many resources of `sentFrom` are not subscribed (0: the selection is the whole set). */
+  /** How many resources of `syncedFrom` are not subscribed (0: the selection is the whole set). */
   uncovered: number;
   /** Names to send again even if the client has them at the current version (newly subscribed ones). */
   resend: Set<string>;
-  /** The subscription changed since the client was last brought up to date. */
-  subscriptionChanged: boolean;
   /** The request's names list that set the current subscription, when it is a shared one (shared-wire.ts). */
   requested: readonly string[] | undefined;
 }
@@ -95,20 +87,11 @@ export class SotwStream extends AdsStream<DiscoveryRequest, DiscoveryResponse, S
     this.evaluate(state);
   }
 
-  protected evaluate(state: SotwTypeState): void {
-    const snapshot = this.beginEvaluation(state);
-    if (snapshot === undefined) return;
-    const set = snapshot.typeSet(state.type.typeUrl);
-    const from = state.sentFrom;
-    if (from !== undefined && !state.mustRespond && !state.subscriptionChanged && state.resend.size === 0) {
-      this.evaluateChange(state, set, changeBetween(from, set));
-    } else {
-      this.evaluateAll(state, set);
-    }
+  protected forcing(state: SotwTypeState): boolean {
+    return state.resend.size > 0;
   }
 
-  /** The subscription is as it was: only the difference from the last set can concern the client. */
-  private evaluateChange(state: SotwTypeState, set: TypeResources, change: TypeChange): void {
+  protected evaluateChange(state: SotwTypeState, set: TypeResources, change: TypeChange): void {
     let uncovered = state.uncovered;
     if (!state.wildcard) {
       for (const name of change.added) if (!state.names.has(name)) uncovered++;
@@ -129,17 +112,16 @@ export class SotwStream extends AdsStream<DiscoveryRequest, DiscoveryResponse, S
     this.respond(state, set, uncovered, version, resources);
   }
 
-  /** A first response, or a changed subscription: compare the whole selection with what the client has. */
-  private evaluateAll(state: SotwTypeState, set: TypeResources): void {
+  protected evaluateAll(state: SotwTypeState, set: TypeResources): void {
     const [selection, uncovered] = select(set, state);
     const version = state.wildcard || uncovered === 0 ? set.version : versionOfSet(selection);
     let resources: readonly AnyMessage[];
     if (state.type.fullStateInSotw) {
-      const same = state.sentFrom !== undefined && state.resend.size === 0 && version === state.tracker.version;
+      const same = state.syncedFrom !== undefined && state.resend.size === 0 && version === state.tracker.version;
       if (!state.mustRespond && same) return this.upToDate(state, set, uncovered);
       resources = selection === set.resources ? anysOf(set) : [...selection.values()].map((r) => r.resource);
     } else {
-      const from = state.sentFrom?.resources;
+      const from = state.syncedFrom?.resources;
       const list: AnyMessage[] = [];
       for (const r of selection.values()) {
         if (state.resend.has(r.name) || from?.get(r.name)?.version !== r.version) list.push(r.resource);
@@ -152,7 +134,7 @@ export class SotwStream extends AdsStream<DiscoveryRequest, DiscoveryResponse, S
 
   /** Nothing to send: the client has (or was told) everything it subscribes to in `set`. */
   private upToDate(state: SotwTypeState, set: TypeResources, uncovered: number): void {
-    state.sentFrom = set;
+    state.syncedFrom = set;
     state.uncovered = uncovered;
     state.resend.clear();
     state.mustRespond = false;
@@ -186,7 +168,7 @@ export class SotwStream extends AdsStream<DiscoveryRequest, DiscoveryResponse, S
       wildcard: false,
       names: new Set(),
       explicit: false,
-      sentFrom: undefined,
+      syncedFrom: undefined,
       uncovered: 0,
       resend: new Set(),
       subscriptionChanged: false,
@@ -225,7 +207,7 @@ export class SotwStream extends AdsStream<DiscoveryRequest, DiscoveryResponse, S
     }
     let changed = wildcard !== state.wildcard || names.size !== state.names.size;
     if (wildcard && !state.wildcard) {
-      state.sentFrom = undefined; // everything is newly requested
+      state.syncedFrom = undefined; // everything is newly requested
       state.mustRespond = true;
     }
     for (const name of names) {
