@@ -28,6 +28,7 @@ interface SidecarFlags {
   drainDuration: number;
   terminationDrainDuration: number;
   accessLog: boolean;
+  headersTimeout: number;
   logFormat: 'json' | 'text';
 }
 
@@ -85,6 +86,12 @@ function parseLocality(value: string): { region: string; zone: string; subZone: 
   return { region, zone, subZone };
 }
 
+function parsePositiveSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected seconds > 0');
+  return n;
+}
+
 function parseSeconds(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected seconds >= 0');
@@ -122,6 +129,12 @@ export function registerSidecar(program: Command): void {
       3,
     )
     .option('--termination-drain-duration <seconds>', 'then wait this long for requests in flight', parseSeconds, 10)
+    .option(
+      '--headers-timeout <seconds>',
+      'close a downstream connection whose request headers are not complete in this time',
+      parsePositiveSeconds,
+      10,
+    )
     .option('--access-log', 'log every request (failed requests are always logged)', false)
     .option('--log-format <format>', 'json or text', parseLogFormat, 'json')
     .action(async (flags: SidecarFlags) => {
@@ -157,6 +170,7 @@ export function registerSidecar(program: Command): void {
         ...(flags.readinessProbe !== undefined ? { readinessProbe: flags.readinessProbe } : {}),
         drainMs: flags.drainDuration * 1000,
         terminationDrainMs: flags.terminationDrainDuration * 1000,
+        limits: { headersTimeoutMs: Math.round(flags.headersTimeout * 1000) },
         ...(flags.accessLog ? { accessLog: (entry) => logger.info(entry, 'access') } : {}),
       });
       let exiting = false;

@@ -3,6 +3,10 @@
  * connection's first bytes are inspected; the HTTP/2 connection preface sends it to the HTTP/2 server, anything
  * else to the HTTP/1.1 server. The bytes read are put back before the chosen server sees the socket, so nothing is
  * lost or copied. A connection that sends nothing within `sniffTimeoutMs` is closed (slowloris at the door).
+ *
+ * The HTTP/1.1 server never listens itself, and Node only starts tracking its connections (headersTimeout,
+ * requestTimeout, closeIdleConnections, closeAllConnections) on its 'listening' event: the event is forwarded from
+ * the port's server, or none of those would ever act.
  */
 import type { Server as HttpServer } from 'node:http';
 import type { Http2Server } from 'node:http2';
@@ -32,6 +36,7 @@ export function createSniffingServer(opts: SniffingServerOptions): Server {
   const timeout = opts.sniffTimeoutMs ?? 10_000;
   const server = createServer({ noDelay: true, pauseOnConnect: false }, (socket) => route(socket, opts, timeout));
   if (opts.maxConnections !== undefined) server.maxConnections = opts.maxConnections;
+  server.on('listening', () => opts.http1.emit('listening'));
   return server;
 }
 
