@@ -57,7 +57,14 @@ export function upstreamRequestHeaders(
     }
     out[name] = incoming[name];
   }
-  if (listed) for (const token of connection.split(',')) delete out[token.trim().toLowerCase()];
+  if (listed) {
+    for (const token of connection.split(',')) {
+      const name = token.trim().toLowerCase();
+      // Connection may not take away what the proxy sets (host), nor `te: trailers` (kept, as Envoy keeps it).
+      if (name === 'host' || (name === 'te' && out.te === 'trailers')) continue;
+      delete out[name];
+    }
+  }
   if (info.appendForwardedFor && info.remoteAddress !== '') {
     const xff = incoming['x-forwarded-for'];
     out['x-forwarded-for'] = xff === undefined ? info.remoteAddress : `${headerString(xff)}, ${info.remoteAddress}`;
@@ -82,8 +89,12 @@ export function stripResponseHopByHop(headers: IncomingHttpHeaders): IncomingHtt
   return headers;
 }
 
-/** Applies a route's header operations (every `add`, then `remove`), in place. */
+/**
+ * Applies a route's header operations in place, in Envoy's order (HeaderParser::evaluateHeaders): every `remove`
+ * first, then every `add`, so a route can replace a header by removing and adding it.
+ */
 export function applyMutations(headers: OutgoingHttpHeaders, mutations: HeaderMutations): void {
+  for (const name of mutations.remove) delete headers[name];
   for (const h of mutations.add) {
     if (h.value === '' && !h.keepEmptyValue) continue;
     const existing = headers[h.name];
@@ -107,7 +118,6 @@ export function applyMutations(headers: OutgoingHttpHeaders, mutations: HeaderMu
         break;
     }
   }
-  for (const name of mutations.remove) delete headers[name];
 }
 
 export function hasMutations(m: HeaderMutations): boolean {

@@ -35,7 +35,8 @@ export function retriableResponse(policy: RetryPolicy, status: number, grpcStatu
 /** Should a failure before any response be retried? */
 export function retriableFailure(policy: RetryPolicy, failure: AttemptFailure): boolean {
   const on = policy.retryOn;
-  if (failure === 'timeout') return on.has('5xx') || on.has('gateway-error');
+  // Envoy: `reset` covers "no response at all (disconnect/reset/read timeout)".
+  if (failure === 'timeout') return on.has('5xx') || on.has('gateway-error') || on.has('reset');
   if (on.has('5xx') || on.has('gateway-error')) return true;
   if (failure === 'connect-failure') return on.has('connect-failure') || on.has('reset');
   if (failure === 'refused-stream') return on.has('refused-stream') || on.has('reset');
