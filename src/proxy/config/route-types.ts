@@ -19,7 +19,7 @@ export interface HeaderToAdd {
   readonly keepEmptyValue: boolean;
 }
 
-/** Header operations, in application order: every `add` entry, then `remove`. */
+/** Header operations, in application order (Envoy's): every `remove` entry, then `add`. */
 export interface HeaderMutations {
   readonly add: readonly HeaderToAdd[];
   /** Lowercase names. */
