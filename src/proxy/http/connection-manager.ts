@@ -29,7 +29,7 @@ import { computeRequestHash, parseHashPolicies, type HashMethod } from '../lb/ha
 import { ProxyFailure, RESPONSE_FLAGS_HEADER, syntheticResponse, type ResponseFlag } from './rescue.js';
 import type { ClusterManager, UpstreamCluster } from '../upstream/cluster-manager.js';
 import type { ListenerStats } from '../stats.js';
-import { Exchange, type DownstreamRes } from './exchange.js';
+import { Exchange, respondWithoutBody, type DownstreamRes } from './exchange.js';
 import { headerString, upstreamRequestHeaders } from './headers.js';
 import { DownstreamRequest, splitTarget } from './request-view.js';
 import { openTunnel, splitAuthority } from './tunnel.js';
@@ -450,8 +450,11 @@ export class HttpConnectionManager {
     const grpc = (req.headers['content-type'] ?? '').startsWith('application/grpc');
     const r = syntheticResponse(failure, grpc);
     if (!res.headersSent) {
-      res.writeHead(r.status, r.headers);
-      res.end(r.body);
+      if (r.body === '') respondWithoutBody(res, r.status, r.headers);
+      else {
+        res.writeHead(r.status, r.headers);
+        res.end(r.body);
+      }
     }
     const request = new DownstreamRequest(
       req.method ?? '',

@@ -148,9 +148,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return this.onAttemptError(error as Error);
     }
     this.h2stream = stream;
-    stream.once('response', (raw) => {
+    stream.once('response', (raw, flags) => {
       const status = Number(raw[h2.HTTP2_HEADER_STATUS]);
-      this.onUpstreamHeaders(status, raw);
+      // HEADERS with END_STREAM: a response without body or trailers (gRPC's trailers-only responses).
+      this.onUpstreamHeaders(status, raw, (flags & h2.NGHTTP2_FLAG_END_STREAM) !== 0);
     });
     stream.on('data', (chunk: Buffer) => {
       if (this.discarding || this.finished) return;
@@ -219,7 +220,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   // --- shared ---
 
-  private onUpstreamHeaders(status: number, headers: IncomingHttpHeaders): void {
+  private onUpstreamHeaders(status: number, headers: IncomingHttpHeaders, endStream = false): void {
     if (this.finished || this.discarding) return;
     const { res, action, responseMutations, cluster } = this.init;
     const retry = action.retry;
@@ -243,13 +244,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     if (this.extraFlags !== undefined) headers['x-shoal-response-flags'] = this.extraFlags.join(',');
     try {
-      res.writeHead(status, headers as OutgoingHttpHeaders);
+      if (endStream) respondWithoutBody(res, status, headers);
+      else res.writeHead(status, headers as OutgoingHttpHeaders);
     } catch {
       // Invalid headers from the upstream (for this downstream protocol): answer as a protocol failure.
       this.responding = false;
       return this.failWith(new ProxyFailure('UR', 'invalid upstream response headers'));
     }
     this.status = status;
+    if (endStream) this.complete(status, '');
   }
 
   private status = 0;
@@ -384,8 +387,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     const r = syntheticResponse(failure, request.grpc);
     if (grpcStatus !== undefined && request.grpc) r.headers['grpc-status'] = String(grpcStatus);
-    res.writeHead(r.status, r.headers);
-    res.end(r.body);
+    if (r.body === '') respondWithoutBody(res, r.status, r.headers);
+    else {
+      res.writeHead(r.status, r.headers);
+      res.end(r.body);
+    }
     this.complete(r.status, failure.flags);
   }
 
@@ -432,8 +438,24 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 }
 
+/**
+ * A complete response without body or trailers. Over HTTP/2 it is one HEADERS frame with END_STREAM, which gRPC
+ * clients require of a trailers-only response (the compat API's writeHead + end would send HEADERS, then an empty
+ * DATA frame ending the stream, and the client would see the grpc-status in initial metadata, not as the status).
+ */
+export function respondWithoutBody(res: DownstreamRes, status: number, headers: OutgoingHttpHeaders): void {
+  if ('stream' in res && res.stream !== undefined) {
+    res.stream.respond({ ...headers, [h2.HTTP2_HEADER_STATUS]: status }, { endStream: true });
+  } else {
+    res.writeHead(status, headers);
+    res.end();
+  }
+}
+
 function classify(error: Error): AttemptFailure {
-  const code = (error as { code?: string }).code;
+  let code = (error as { code?: string }).code;
+  // An HTTP/2 stream still pending when its session failed to connect is cancelled with the connect error as cause.
+  if (code === 'ERR_HTTP2_STREAM_CANCEL') code = ((error as { cause?: { code?: string } }).cause ?? {}).code;
   switch (code) {
     case 'ECONNREFUSED':
     case 'UND_ERR_CONNECT_TIMEOUT':
