@@ -184,6 +184,8 @@ interface Live {
   path: RunningPath;
   result: PathResult;
   latency: FixedRateResult[];
+  /** The hops right after start, before any load. */
+  idle: TreeSample[];
   /** A step failed: the path's later steps are not run (its earlier figures stand). */
   broken: boolean;
   /** Other work on the machine (vCPU) during each latency segment. */
@@ -278,7 +280,16 @@ export async function benchProxy(): Promise<string> {
         const path = await startPath(name, procs, dir, backend, check);
         const result: PathResult = { name, status: 'ok', notes: path.notes, problems: [], hops: [] };
         const tallies = (): CpuTally[] => path.hops.map(() => new CpuTally());
-        live.push({ path, result, broken: false, latency: [], otherVcpu: [], atRate: tallies(), atMax: tallies() });
+        live.push({
+          path,
+          result,
+          idle: path.hops.map((h) => sampleTree(h.pids())),
+          broken: false,
+          latency: [],
+          otherVcpu: [],
+          atRate: tallies(),
+          atMax: tallies(),
+        });
         results.push(result);
         log(`${name}: started`);
       } catch (err) {
@@ -340,6 +351,7 @@ export async function benchProxy(): Promise<string> {
         vcpuAtRate: l.atRate[i]!.vcpu,
         cpuPer1000AtMax: l.atMax[i]!.per1000,
         vcpuAtMax: l.atMax[i]!.vcpu,
+        rssIdleMb: l.idle[i]?.rssMb ?? NaN,
         rssMb: memory[i]!.rssMb,
         hwmMb: memory[i]!.hwmMb,
       }));

@@ -38,6 +38,8 @@ export interface HopResult {
   /** CPU seconds per 1,000 requests during the wrk phase (saturation). */
   cpuPer1000AtMax: number;
   vcpuAtMax: number;
+  /** VmRSS right after start (the Shoal sidecar: once it had its configuration), before any load. */
+  rssIdleMb: number;
   /** After all the load: VmRSS and VmHWM, summed over the hop's processes. */
   rssMb: number;
   hwmMb: number;
@@ -110,7 +112,7 @@ export function report(run: RunResult): string {
   );
   lines.push('');
   lines.push(
-    `| path | wrk HTTP/1.1 max rps | h2load h2c max rps | latency at ${s.rate} rps, p50 / p90 / p99 (ms) | added over direct (ms) | CPU s per 1000 req per hop, at ${s.rate} rps | same, under wrk | RSS / peak per hop (MB) |`,
+    `| path | wrk HTTP/1.1 max rps | h2load h2c max rps | latency at ${s.rate} rps, p50 / p90 / p99 (ms) | added over direct (ms) | CPU s per 1000 req per hop, at ${s.rate} rps | same, under wrk | RSS before load / after / peak, per hop (MB) |`,
   );
   lines.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const p of run.paths) {
@@ -127,7 +129,7 @@ export function report(run: RunResult): string {
     lines.push(
       `| ${p.name} | ${rps(p.wrk)} | ${rps(p.h2load)} | ${l ? ms3(l) : 'n/a'} | ${added} | ` +
         `${perHop(p.hops, (h) => f(h.cpuPer1000AtRate, 3))} | ${perHop(p.hops, (h) => f(h.cpuPer1000AtMax, 3))} | ` +
-        `${perHop(p.hops, (h) => `${f(h.rssMb, 1)} / ${f(h.hwmMb, 1)}`)} |`,
+        `${perHop(p.hops, (h) => `${f(h.rssIdleMb, 0)} / ${f(h.rssMb, 0)} / ${f(h.hwmMb, 0)}`)} |`,
     );
   }
   lines.push('');
