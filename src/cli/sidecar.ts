@@ -23,7 +23,7 @@ interface SidecarFlags {
   adminPort: number;
   statsPort: number;
   healthPort: number;
-  readinessProbe?: Probe | null;
+  readinessProbe?: Probe | 'none';
   locality?: { region: string; zone: string; subZone: string };
   drainDuration: number;
   terminationDrainDuration: number;
@@ -63,8 +63,9 @@ function parseIp(value: string): string {
   return value;
 }
 
-function parseProbe(value: string): Probe | null {
-  if (value === 'none') return null;
+function parseProbe(value: string): Probe | 'none' {
+  // commander treats a parser's null as "no value"; 'none' is kept as a sentinel and mapped below.
+  if (value === 'none') return 'none';
   let json: unknown;
   try {
     json = JSON.parse(value);
@@ -167,7 +168,9 @@ export function registerSidecar(program: Command): void {
         adminPort: flags.adminPort,
         healthPort: flags.healthPort,
         statsPort: flags.statsPort,
-        ...(flags.readinessProbe !== undefined ? { readinessProbe: flags.readinessProbe } : {}),
+        ...(flags.readinessProbe !== undefined
+          ? { readinessProbe: flags.readinessProbe === 'none' ? null : flags.readinessProbe }
+          : {}),
         drainMs: flags.drainDuration * 1000,
         terminationDrainMs: flags.terminationDrainDuration * 1000,
         limits: { headersTimeoutMs: Math.round(flags.headersTimeout * 1000) },

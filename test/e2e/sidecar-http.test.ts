@@ -164,6 +164,14 @@ describe('sidecar over HTTP/1.1 (real processes)', () => {
     assert.match(metrics, /istio_requests_total\{[^}]*response_flags="NR"\} [1-9]/);
   });
 
+  it('registers an instance without a readiness probe (--readiness-probe none) as healthy', async () => {
+    const r = await runCli(['get', 'workloadentries', 'client-1', '-o', 'json'], control.env);
+    assert.equal(r.code, 0, r.stderr);
+    const entry = JSON.parse(r.stdout) as { status?: { conditions?: { type: string; status: string }[] } };
+    const healthy = entry.status?.conditions?.find((c) => c.type === 'Healthy');
+    assert.notEqual(healthy?.status, 'False');
+  });
+
   it('on SIGTERM withdraws its endpoint, finishes and exits 0', async () => {
     const code = await server.stop();
     assert.equal(code, 0);
