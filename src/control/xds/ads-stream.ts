@@ -70,7 +70,8 @@ export interface TypeState {
   readonly type: XdsResourceType;
   readonly tracker: TypeTracker;
   wildcard: boolean;
-  names: Set<string>;
+  /** The explicitly subscribed names (SotW streams may share one Set: never mutate it there). */
+  names: ReadonlySet<string>;
   /** Respond even if nothing changed (the first request for the type, or a subscription that asks for it). */
   mustRespond: boolean;
   /** The subscription changed since the last evaluation. */

@@ -29,6 +29,8 @@ import { TypeTracker } from './type-tracker.js';
 const ABSENT = '';
 
 interface DeltaTypeState extends TypeState {
+  /** The stream's own Set, changed in place by subscribe and unsubscribe. */
+  names: Set<string>;
   /** name -> the version the client has (ABSENT: told it does not exist). */
   known: Map<string, string>;
   /** Names to send (or remove) even if the client has them at the current version. */

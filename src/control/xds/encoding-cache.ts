@@ -3,6 +3,9 @@
  * objects on every push; comparing their JSON text (cheap) against the last push's lets an unchanged resource keep
  * its encoded bytes and its hashed SnapshotResource (never hashed again), and an unchanged type keep its
  * TypeResources object, so snapshots built from it compare by identity and the server sends nothing for it.
+ *
+ * Entries are filed per set (`setKey`): two proxies' resources of the same name (their inbound listeners) differ in
+ * content. A push that reuses a whole set without translating it again says so with `keep`.
  */
 import type { ProtoObject } from './proto-object.js';
 import { getXdsProtos } from './protos.js';
@@ -21,9 +24,17 @@ interface Entry {
   generation: number;
 }
 
+interface Group {
+  /** The push that last used this set. */
+  generation: number;
+  /** Whether that push encoded through it (then its unused entries go at the sweep), or kept it whole. */
+  encoded: boolean;
+  entries: Map<string, Entry>;
+  set?: TypeResources;
+}
+
 export class EncodingCache {
-  private readonly entries = new Map<string, Entry>();
-  private readonly sets = new Map<string, TypeResources>();
+  private readonly groups = new Map<string, Group>();
   private generation = 0;
   /** Resources encoded (not reused) since creation: a measure of the work a push did. */
   encodedCount = 0;
@@ -38,37 +49,64 @@ export class EncodingCache {
    * as-is when nothing in it changed.
    */
   set(setKey: string, typeUrl: XdsTypeUrl, objects: readonly ProtoObject[]): TypeResources {
-    const resources = objects.map((o) => this.encode(setKey, typeUrl, o));
-    const previous = this.sets.get(setKey);
+    const group = this.group(setKey);
+    group.encoded = true;
+    const resources = objects.map((o) => this.encode(group, typeUrl, o));
+    const previous = group.set;
     if (previous !== undefined && sameResources(previous, resources)) return previous;
     const next = typeResourcesOf(typeUrl, resources);
     if (previous !== undefined && previous.version === next.version) return previous;
-    this.sets.set(setKey, next);
+    group.set = next;
     return next;
   }
 
-  /** Drops entries unused since the last `begin()`. */
+  /** This push uses the set filed under `setKey` as it is (its inputs did not change): keep all of it. */
+  keep(setKey: string): void {
+    const group = this.groups.get(setKey);
+    if (group !== undefined && group.generation !== this.generation) {
+      group.generation = this.generation;
+      group.encoded = false;
+    }
+  }
+
+  /**
+   * Drops what the push since `begin()` did not use: sets it neither encoded nor kept (proxies gone, namespaces
+   * without proxies), and, in sets it encoded, the resources it no longer produced.
+   */
   sweep(): void {
-    for (const [key, entry] of this.entries) if (entry.generation !== this.generation) this.entries.delete(key);
+    for (const [key, group] of this.groups) {
+      if (group.generation !== this.generation) this.groups.delete(key);
+      else if (group.encoded) {
+        for (const [name, entry] of group.entries) if (entry.generation !== this.generation) group.entries.delete(name);
+      }
+    }
   }
 
   forgetSet(setKey: string): void {
-    this.sets.delete(setKey);
+    this.groups.delete(setKey);
   }
 
-  /** Entries are per set: two proxies' resources of the same name (their inbound listeners) differ in content. */
-  private encode(setKey: string, typeUrl: XdsTypeUrl, object: ProtoObject): SnapshotResource {
+  private group(setKey: string): Group {
+    let group = this.groups.get(setKey);
+    if (group === undefined) {
+      group = { generation: this.generation, encoded: true, entries: new Map() };
+      this.groups.set(setKey, group);
+    }
+    group.generation = this.generation;
+    return group;
+  }
+
+  private encode(group: Group, typeUrl: XdsTypeUrl, object: ProtoObject): SnapshotResource {
     const name = resourceNameOf(typeUrl, object);
-    const key = `${setKey}\0${name}`;
     const json = JSON.stringify(object);
-    const cached = this.entries.get(key);
+    const cached = group.entries.get(name);
     if (cached !== undefined && cached.json === json) {
       cached.generation = this.generation;
       return cached.resource;
     }
     const resource = snapshotResource(typeUrl, name, getXdsProtos().toAny(typeUrl, object));
     this.encodedCount++;
-    this.entries.set(key, { json, resource, generation: this.generation });
+    group.entries.set(name, { json, resource, generation: this.generation });
     return resource;
   }
 }

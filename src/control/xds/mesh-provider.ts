@@ -20,7 +20,13 @@ import { XDS_RESOURCE_TYPES, type XdsTypeUrl } from './resource-types.js';
 import type { SnapshotListener, SnapshotProvider } from './snapshot-cache.js';
 import { mergeTypeResources, Snapshot, type TypeResources } from './snapshot.js';
 import { proxyContextOf, type ProxyContext } from './translate/proxy.js';
-import { ownDependsOnView, proxyOwn, sharedOutbound } from './translate/index.js';
+import {
+  onlyEndpointsChange,
+  ownDependsOnView,
+  proxyOwn,
+  sharedOutbound,
+  type TranslationResult,
+} from './translate/index.js';
 
 export interface MeshSource {
   view(): MeshView;
@@ -39,6 +45,21 @@ export interface MeshProviderOptions {
 }
 
 type TypeSets = Partial<Record<XdsTypeUrl, TypeResources>>;
+
+interface EncodedPart {
+  sets: TypeSets;
+  warnings: readonly string[];
+}
+
+/** What every proxy of a (namespace, proxy type) shares, at one view version, in the two parts translated apart. */
+interface SharedEntry {
+  version: number;
+  /** Everything but the ClusterLoadAssignments. */
+  config: EncodedPart;
+  endpoints: EncodedPart;
+  sets: TypeSets;
+  warnings: string[];
+}
 
 interface ProxyEntry {
   node: XdsNode;
@@ -61,7 +82,12 @@ export interface PushStats {
 
 export class MeshSnapshotProvider implements SnapshotProvider {
   private readonly proxies = new Map<string, ProxyEntry>();
-  private readonly shared = new Map<string, { version: number; sets: TypeSets; warnings: string[] }>();
+  private readonly shared = new Map<string, SharedEntry>();
+  /**
+   * The latest view version reached by a change that could alter more than ClusterLoadAssignments; a shared entry
+   * translated at this version or later keeps its other types on an endpoint-only push.
+   */
+  private lastConfigChange = -1;
   private readonly encoder = new EncodingCache();
   private readonly debouncer: Debouncer;
   private readonly unsubscribe: () => void;
@@ -70,7 +96,12 @@ export class MeshSnapshotProvider implements SnapshotProvider {
   constructor(private readonly opts: MeshProviderOptions) {
     const timers = opts.timers ?? realTimers;
     this.debouncer = new Debouncer(() => this.push(), opts.debounceQuietMs ?? 100, opts.debounceMaxMs ?? 1000, timers);
-    this.unsubscribe = opts.registry.subscribe(() => this.debouncer.trigger());
+    this.unsubscribe = opts.registry.subscribe((view, change) => {
+      if (change.configChanged || !onlyEndpointsChange(view, change.endpointsChanged)) {
+        this.lastConfigChange = change.to;
+      }
+      this.debouncer.trigger();
+    });
   }
 
   watch(node: XdsNode, deliver: SnapshotListener): (end: StreamEnd) => void {
@@ -192,17 +223,39 @@ export class MeshSnapshotProvider implements SnapshotProvider {
     return result;
   }
 
-  private sharedSets(view: MeshView, proxy: ProxyContext): { sets: TypeSets; warnings: string[] } {
+  /**
+   * The sets shared by a (namespace, proxy type), translated once per view version. When every change since the
+   * cached version altered endpoints only, just the ClusterLoadAssignments are translated and encoded again: the
+   * other types (a thousand clusters, a route configuration with a thousand virtual hosts) are kept as they are.
+   */
+  private sharedSets(view: MeshView, proxy: ProxyContext): SharedEntry {
     const key = `${proxy.namespace}/${proxy.type}`;
     const cached = this.shared.get(key);
     if (cached !== undefined && cached.version === view.version) return cached;
-    const result = sharedOutbound(view, proxy.namespace, proxy.type);
+    let config: EncodedPart;
+    if (cached !== undefined && cached.version >= this.lastConfigChange) {
+      config = cached.config;
+      for (const typeUrl of Object.keys(config.sets)) this.encoder.keep(`shared/${key}/${typeUrl}`);
+    } else {
+      config = this.encodePart(key, sharedOutbound(view, proxy.namespace, proxy.type, 'config'));
+    }
+    const endpoints = this.encodePart(key, sharedOutbound(view, proxy.namespace, proxy.type, 'endpoints'));
+    const entry: SharedEntry = {
+      version: view.version,
+      config,
+      endpoints,
+      sets: { ...config.sets, ...endpoints.sets },
+      warnings: [...config.warnings, ...endpoints.warnings],
+    };
+    this.shared.set(key, entry);
+    return entry;
+  }
+
+  private encodePart(key: string, result: TranslationResult): EncodedPart {
     const sets: TypeSets = {};
     for (const [typeUrl, objects] of Object.entries(result.resources) as [XdsTypeUrl, readonly ProtoObject[]][]) {
       sets[typeUrl] = this.encoder.set(`shared/${key}/${typeUrl}`, typeUrl, objects);
     }
-    const entry = { version: view.version, sets, warnings: result.warnings };
-    this.shared.set(key, entry);
-    return entry;
+    return { sets, warnings: result.warnings };
   }
 }

@@ -27,7 +27,7 @@ import { anysOf, type TypeChange } from './change-set.js';
 import type { AnyMessage } from './protos.js';
 import type { XdsResourceType } from './resource-types.js';
 import { sharedNames } from './shared-wire.js';
-import { versionOfSet, type SnapshotResource, type TypeResources } from './snapshot.js';
+import { versionOfSet, type Snapshot, type SnapshotResource, type TypeResources } from './snapshot.js';
 import { TypeTracker } from './type-tracker.js';
 
 interface SotwTypeState extends TypeState {
@@ -39,6 +39,41 @@ interface SotwTypeState extends TypeState {
   resend: Set<string>;
   /** The request's names list that set the current subscription, when it is a shared one (shared-wire.ts). */
   requested: readonly string[] | undefined;
+}
+
+interface ParsedNames {
+  wildcard: boolean;
+  /** Never mutated: streams subscribing with the same shared list share it. */
+  names: ReadonlySet<string>;
+}
+
+function parseNames(list: readonly string[], type: XdsResourceType, snapshot: Snapshot | undefined): ParsedNames {
+  const known = snapshot?.resources(type.typeUrl);
+  let wildcard = false;
+  const names = new Set<string>();
+  for (const name of list) {
+    if (name === '*' && type.wildcard) wildcard = true;
+    else names.add(known?.get(name)?.name ?? name);
+  }
+  return { wildcard, names };
+}
+
+const parsedShared = new WeakMap<readonly string[], Map<XdsResourceType, ParsedNames>>();
+
+/**
+ * A shared names list (shared-wire.ts) parsed once per type: thousands of streams subscribing with the same 1,000
+ * names share one Set instead of holding a copy each.
+ */
+function sharedSubscription(
+  list: readonly string[],
+  type: XdsResourceType,
+  snapshot: Snapshot | undefined,
+): ParsedNames {
+  let byType = parsedShared.get(list);
+  if (byType === undefined) parsedShared.set(list, (byType = new Map<XdsResourceType, ParsedNames>()));
+  let parsed = byType.get(type);
+  if (parsed === undefined) byType.set(type, (parsed = parseNames(list, type, snapshot)));
+  return parsed;
 }
 
 /** Whether a request names exactly the current explicit subscription (every ACK repeats it). */
@@ -192,18 +227,20 @@ export class SotwStream extends AdsStream<DiscoveryRequest, DiscoveryResponse, S
     }
     state.requested = shared;
     const { type } = state;
-    // Keep the snapshot's own name strings, shared by every stream, rather than this request's decoded copies.
-    const known = this.snapshot?.resources(type.typeUrl);
     let wildcard = false;
-    const names = new Set<string>();
+    let names: ReadonlySet<string>;
     if (type.wildcard && resourceNames.length === 0 && !state.explicit) {
       wildcard = true; // legacy wildcard: this stream never named a Listener/Cluster
+      names = new Set();
     } else {
       if (resourceNames.length > 0) state.explicit = true;
-      for (const name of resourceNames) {
-        if (name === '*' && type.wildcard) wildcard = true;
-        else names.add(known?.get(name)?.name ?? name);
-      }
+      // Keep the snapshot's own name strings, shared by every stream, rather than this request's decoded copies.
+      const parsed =
+        shared !== undefined
+          ? sharedSubscription(shared, type, this.snapshot)
+          : parseNames(resourceNames, type, this.snapshot);
+      wildcard = parsed.wildcard;
+      names = parsed.names;
     }
     let changed = wildcard !== state.wildcard || names.size !== state.names.size;
     if (wildcard && !state.wildcard) {

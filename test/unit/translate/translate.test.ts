@@ -9,10 +9,22 @@ import {
   ROUTE_TYPE_URL,
   type XdsTypeUrl,
 } from '../../../src/control/xds/resource-types.js';
-import { proxyOwn, sharedOutbound, translate } from '../../../src/control/xds/translate/index.js';
+import { onlyEndpointsChange, proxyOwn, sharedOutbound, translate } from '../../../src/control/xds/translate/index.js';
 import type { ProxyContext } from '../../../src/control/xds/translate/proxy.js';
 import { bookinfoView, reviews } from './bookinfo.js';
-import { assertEncodes, destinationRule, find, grpcClient, names, sidecar, view, virtualService } from './fixtures.js';
+import {
+  assertEncodes,
+  destinationRule,
+  endpoint,
+  find,
+  grpcClient,
+  names,
+  port,
+  service,
+  sidecar,
+  view,
+  virtualService,
+} from './fixtures.js';
 
 const TYPES: XdsTypeUrl[] = [CLUSTER_TYPE_URL, ENDPOINT_TYPE_URL, LISTENER_TYPE_URL, ROUTE_TYPE_URL];
 
@@ -142,5 +154,51 @@ void describe('translate', () => {
       ).lb_policy,
       'RANDOM',
     );
+  });
+});
+
+void describe('sharedOutbound in parts', () => {
+  for (const proxy of [sidecar(), grpcClient()]) {
+    void it(`config and endpoints are disjoint and make up all of it (${proxy.type})`, () => {
+      const v = bookinfoView();
+      const all = sharedOutbound(v, proxy.namespace, proxy.type);
+      const config = sharedOutbound(v, proxy.namespace, proxy.type, 'config');
+      const endpoints = sharedOutbound(v, proxy.namespace, proxy.type, 'endpoints');
+      assert.deepEqual(Object.keys(endpoints.resources), [ENDPOINT_TYPE_URL]);
+      assert.equal(config.resources[ENDPOINT_TYPE_URL], undefined);
+      for (const t of TYPES) {
+        const parts = [...(config.resources[t] ?? []), ...(endpoints.resources[t] ?? [])];
+        assert.deepEqual(
+          parts.map((o) => JSON.stringify(o)).sort(),
+          (all.resources[t] ?? []).map((o) => JSON.stringify(o)).sort(),
+          t,
+        );
+      }
+      assert.deepEqual([...new Set([...config.warnings, ...endpoints.warnings])].sort(), [...all.warnings].sort());
+    });
+  }
+
+  void it('onlyEndpointsChange: not for hosts whose clusters follow their endpoints, or that are gone', () => {
+    const ep = [endpoint('127.1.0.1', [80])];
+    const v = view([
+      service('plain', [port(80)], ep),
+      service('dns', [port(80)], ep, { kind: 'ServiceEntry', resolution: 'DNS' }),
+      service('none', [port(80)], ep, { kind: 'ServiceEntry', resolution: 'NONE' }),
+      service('static', [port(80)], ep, { kind: 'ServiceEntry', resolution: 'STATIC' }),
+    ]);
+    const host = (name: string): string => `${name}.default.svc.cluster.local`;
+    assert.equal(onlyEndpointsChange(v, [host('plain'), host('static')]), true);
+    assert.equal(onlyEndpointsChange(v, []), true);
+    assert.equal(onlyEndpointsChange(v, [host('plain'), host('dns')]), false);
+    assert.equal(
+      onlyEndpointsChange(v, [host('none')]),
+      false,
+      'a NONE ServiceEntry has a cluster only with endpoints',
+    );
+    assert.equal(onlyEndpointsChange(v, [host('gone')]), false);
+    // Why NONE is excluded: its cluster comes and goes with its endpoints.
+    const withoutEndpoints = view([service('none', [port(80)], [], { kind: 'ServiceEntry', resolution: 'NONE' })]);
+    assert.deepEqual(names(sharedOutbound(withoutEndpoints, 'default', 'sidecar').resources, CLUSTER_TYPE_URL), []);
+    assert.notDeepEqual(names(sharedOutbound(v, 'default', 'sidecar').resources, CLUSTER_TYPE_URL), []);
   });
 });

@@ -16,7 +16,7 @@ import {
 } from '../../../src/control/xds/resource-types.js';
 import type { Snapshot } from '../../../src/control/xds/snapshot.js';
 import { FakeTimers } from '../../helpers/fake-timers.js';
-import { Harness, istio, service, settle, workloadEntry } from '../registry/helpers.js';
+import { Harness, istio, service, serviceEntry, settle, workloadEntry } from '../registry/helpers.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -165,6 +165,35 @@ test("a sidecar's own resources are kept while they depend on it alone, and foll
   timers.advance(100);
   assert.equal(got.length, 4);
   assert.equal(lbPolicy(got[3]!), 'LEAST_REQUEST');
+  provider.stop();
+  await h.close();
+});
+
+test('an endpoint change that makes a cluster appear (a NONE ServiceEntry gets its first endpoint) pushes CDS too', async () => {
+  const { h, timers, provider } = await setup();
+  await h.store.create(
+    serviceEntry('legacy', {
+      hosts: ['legacy.example.internal'],
+      ports: [{ number: 80, name: 'http', protocol: 'HTTP' }],
+      resolution: 'NONE',
+      location: 'MESH_INTERNAL',
+      workloadSelector: { labels: { app: 'legacy' } },
+    }),
+  );
+  await settle();
+  timers.advance(100);
+  const got: Snapshot[] = [];
+  provider.watch(sidecar('productpage', '127.1.9.1'), (s) => got.push(s));
+  const cluster = 'outbound|80||legacy.example.internal';
+  assert.equal(got[0]!.get(CLUSTER_TYPE_URL, cluster), undefined, 'no endpoints: no cluster');
+
+  // An endpoint-only change for the registry (same shape), but it decides whether the cluster exists.
+  await h.store.create(workloadEntry('legacy-1', { address: '127.1.5.1', labels: { app: 'legacy' } }));
+  await settle();
+  timers.advance(100);
+  assert.equal(got.length, 2);
+  assert.ok(got[1]!.get(CLUSTER_TYPE_URL, cluster), 'the cluster appears with its first endpoint');
+  assert.ok(got[1]!.get(ENDPOINT_TYPE_URL, cluster));
   provider.stop();
   await h.close();
 });

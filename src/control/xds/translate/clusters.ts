@@ -52,6 +52,16 @@ function discoveryOf(service: MeshService): ClusterPlan['discovery'] | undefined
   return 'EDS';
 }
 
+/**
+ * Whether a service's clusters, not only its ClusterLoadAssignments, follow its endpoints: a DNS-resolved service
+ * carries them in its Cluster, and a resolution-NONE ServiceEntry has a cluster only while it has endpoints
+ * (discoveryOf). Every other service's endpoints reach its proxies through EDS alone.
+ */
+export function clustersDependOnEndpoints(service: MeshService): boolean {
+  if (service.resolution === 'DNS' || service.resolution === 'DNS_ROUND_ROBIN') return true;
+  return service.resolution === 'NONE' && service.kind === 'ServiceEntry';
+}
+
 /** The clusters of one service (UDP ports have none: nothing proxies UDP). */
 export function planClusters(service: MeshService, rule: EffectiveRule | undefined, warnings: Warnings): ClusterPlan[] {
   const discovery = discoveryOf(service);

@@ -21,7 +21,7 @@ import {
 } from '../resource-types.js';
 import type { SnapshotObjects } from '../snapshot.js';
 import { Warnings } from './common.js';
-import { buildCluster, inboundCluster, planClusters } from './clusters.js';
+import { buildCluster, clustersDependOnEndpoints, inboundCluster, planClusters } from './clusters.js';
 import { selectDestinationRule } from './destination-rules.js';
 import { loadAssignment } from './endpoints.js';
 import { gatewayResources } from './gateway.js';
@@ -78,21 +78,34 @@ function routingInput(plan: ScopePlan, warnings: Warnings, labels?: Readonly<Rec
   };
 }
 
+/**
+ * Which part of sharedOutbound to translate: all of it, its ClusterLoadAssignments alone (`endpoints`), or all but
+ * them (`config`). The two parts never overlap; `all` is their union.
+ */
+export type SharedPart = 'all' | 'config' | 'endpoints';
+
 /** Everything that depends only on (view, namespace, proxy type). */
-export function sharedOutbound(view: MeshView, namespace: string, proxyType: ProxyType): TranslationResult {
+export function sharedOutbound(
+  view: MeshView,
+  namespace: string,
+  proxyType: ProxyType,
+  part: SharedPart = 'all',
+): TranslationResult {
   const plan = scopePlan(view, namespace, proxyType);
   const out = new Collector();
-  out.warnings.addAll(plan.warnings);
+  const config = part !== 'endpoints';
+  if (config) out.warnings.addAll(plan.warnings);
   for (const sp of plan.services) {
     if (sp.labelDependent) continue;
     for (const c of sp.clusters) {
-      out.add(CLUSTER_TYPE_URL, buildCluster(c, proxyType, out.warnings));
-      if (c.discovery === 'EDS' && !sp.localityDependent.has(c.name)) {
+      if (config) out.add(CLUSTER_TYPE_URL, buildCluster(c, proxyType, out.warnings));
+      if (part !== 'config' && c.discovery === 'EDS' && !sp.localityDependent.has(c.name)) {
         const target = { clusterName: c.name, service: c.service, port: c.port.port, policy: c.policy };
         out.add(ENDPOINT_TYPE_URL, loadAssignment({ ...target, subsetLabels: c.subset?.labels }, out.warnings));
       }
     }
   }
+  if (!config) return out.result();
   const input = routingInput(plan, out.warnings);
   if (proxyType === 'sidecar' && !plan.routesLabelDependent) {
     out.add(ROUTE_TYPE_URL, sidecarOutboundRoutes(plan.scope.services, input));
@@ -144,6 +157,19 @@ function dependentOutbound(view: MeshView, proxy: ProxyContext, out: Collector):
   if (proxy.type === 'grpc') {
     for (const sp of plan.dependent) if (sp.routesLabelDependent) out.add(ROUTE_TYPE_URL, ...grpcRoutes(sp, input));
   }
+}
+
+/**
+ * Whether a change to the endpoints of `hosts` alone (MeshChange.endpointsChanged, with configChanged false) can
+ * alter nothing but ClusterLoadAssignments, so that the `config` part of sharedOutbound stays as it was. Not when a
+ * host's clusters themselves depend on its endpoints (clustersDependOnEndpoints), or the host is gone.
+ */
+export function onlyEndpointsChange(view: MeshView, hosts: Iterable<string>): boolean {
+  for (const host of hosts) {
+    const service = view.services.get(host);
+    if (service === undefined || clustersDependOnEndpoints(service)) return false;
+  }
+  return true;
 }
 
 /**
