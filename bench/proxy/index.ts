@@ -15,7 +15,7 @@
  *  5. memory of every hop: VmRSS and VmHWM after all the load.
  * Reported: max rps and Shoal/nginx, Shoal/HAProxy ratios; latency added over direct at p50/p90/p99; CPU seconds
  * per 1,000 requests per hop (= vCPU per 1,000 rps); RSS. Markdown on stdout, JSON (with the tools' raw output) in
- * bench/proxy/results/ (gitignored).
+ * bench/results/proxy/ (gitignored).
  *
  * Knobs (environment): BENCH_PROXY_PATHS ("direct,nginx,haproxy,shoal"), BENCH_PROXY_SECONDS (10, each phase),
  * BENCH_PROXY_RATE (1000), BENCH_PROXY_WRK_CONNECTIONS (50), BENCH_PROXY_H2 ("10x10": clients x streams),
@@ -64,7 +64,8 @@ const SEGMENT_WARM_MS = 1000;
 const RUN_BUDGET_MS = 5 * 60_000;
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const RESULTS_DIR = join(REPO_ROOT, 'bench', 'proxy', 'results');
+// bench/results/ is in the root .gitignore, which prettier honours too (a nested .gitignore it would not read).
+const RESULTS_DIR = join(REPO_ROOT, 'bench', 'results', 'proxy');
 const CLIENT_SCRIPT = fileURLToPath(new URL('./fixed-rate-client.js', import.meta.url));
 
 function log(line: string): void {
