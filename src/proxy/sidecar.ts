@@ -63,6 +63,7 @@ export class Sidecar {
   private state: State = 'PRE_INITIALIZING';
   private applying: Promise<void> = Promise.resolve();
   private configured = false;
+  private appHealth?: { ready: boolean; message: string };
   private stopping?: Promise<void>;
   private quitHandler: () => void = () => void this.stop();
 
@@ -78,6 +79,9 @@ export class Sidecar {
       servers: options.control,
       node: sidecarNode({ ...options.identity, healthChecks: probing }),
       logger: options.logger,
+      // Reconnect within 5 s of a restarted control plane, well inside its 10 s grace period for the entries
+      // sidecars registered before (Envoy's 30 s cap would let an entry lapse and its endpoint disappear).
+      backoff: { baseMs: 500, maxMs: 5000 },
       ...options.xds,
     });
     if (probing) {
@@ -87,7 +91,10 @@ export class Sidecar {
       this.prober = new Prober(check, probeTiming(probe));
       this.prober.onChange((ready, outcome) => {
         options.logger.info({ ready, reason: outcome.message }, 'app readiness changed');
-        if (this.state !== 'DRAINING' && this.state !== 'TERMINATED') this.xds.reportHealth(ready, outcome.message);
+        this.appHealth = { ready, message: outcome.message };
+        // Until its own listeners are bound the instance is not ready, whatever the app says (a pod is ready only
+        // when every container is): reporting earlier would send peers to a port nobody listens on yet.
+        if (this.state === 'LIVE') this.xds.reportHealth(ready, outcome.message);
       });
     }
   }
@@ -154,6 +161,9 @@ export class Sidecar {
       if (!this.configured) {
         this.configured = true;
         if (this.state === 'INITIALIZING') this.state = 'LIVE';
+        if (this.state === 'LIVE' && this.appHealth !== undefined) {
+          this.xds.reportHealth(this.appHealth.ready, this.appHealth.message);
+        }
         this.options.logger.info(
           { listeners: [...this.listeners.listeners()].map((l) => `${l.config.name} ${l.config.address}:${l.port}`) },
           'sidecar ready',

@@ -59,6 +59,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private extraFlags: ResponseFlag[] | undefined;
   private retrying = false;
   private counted = false;
+  /** The endpoint of the latest attempt, for the access log. */
+  private lastUpstream = '';
   private readonly onDrain = (): void => this.controller?.resume();
 
   constructor(init: ExchangeInit) {
@@ -107,6 +109,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return this.failWith(new ProxyFailure('UH', cluster.name));
     }
     this.picked = picked;
+    this.lastUpstream = picked.endpoint.key;
     picked.state.activeRequests++;
     if (retry !== undefined && retry.perTryTimeoutMs > 0) {
       this.tryTimer = setTimeout(() => this.onTimeout(true), retry.perTryTimeoutMs);
@@ -426,7 +429,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private complete(status: number, flags: string): void {
     if (this.finished) return;
     this.finished = true;
-    const upstream = this.picked?.endpoint.key ?? this.tried[this.tried.length - 1] ?? '';
+    const upstream = this.lastUpstream;
     this.releasePick();
     this.clearTryTimer();
     if (this.routeTimer !== undefined) clearTimeout(this.routeTimer);
