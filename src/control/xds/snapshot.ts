@@ -88,13 +88,18 @@ const EMPTY_TYPE: TypeResources = typeResources(XDS_RESOURCE_TYPES[0]!.typeUrl, 
 
 export class Snapshot {
   private readonly byType: ReadonlyMap<XdsTypeUrl, TypeResources>;
-  /** A hash of every type's version: equal snapshots have equal versions. */
-  readonly version: string;
+  /** The version, hashed on first use (diagnostics ask for it; a push to thousands of proxies does not). */
+  private readonly lazy: { version?: string } = {};
 
   private constructor(byType: ReadonlyMap<XdsTypeUrl, TypeResources>) {
     this.byType = byType;
-    this.version = hash(XDS_RESOURCE_TYPES.map((t) => `${t.typeUrl}=${this.typeVersion(t.typeUrl)}\n`));
     Object.freeze(this);
+  }
+
+  /** A hash of every type's version: equal snapshots have equal versions. */
+  get version(): string {
+    this.lazy.version ??= hash(XDS_RESOURCE_TYPES.map((t) => `${t.typeUrl}=${this.typeVersion(t.typeUrl)}\n`));
+    return this.lazy.version;
   }
 
   static empty(): Snapshot {
