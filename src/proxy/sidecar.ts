@@ -55,7 +55,7 @@ export interface SidecarAddresses {
 type State = 'PRE_INITIALIZING' | 'INITIALIZING' | 'LIVE' | 'DRAINING' | 'TERMINATED';
 
 export class Sidecar {
-  readonly clusters = new ClusterManager();
+  readonly clusters: ClusterManager;
   readonly listeners: ListenerManager;
   readonly xds: XdsClient;
   private readonly prober: Prober | undefined;
@@ -68,6 +68,7 @@ export class Sidecar {
   private quitHandler: () => void = () => void this.stop();
 
   constructor(private readonly options: SidecarOptions) {
+    this.clusters = new ClusterManager(options.identity.podIp);
     this.listeners = new ListenerManager({
       clusters: this.clusters,
       logger: options.logger,

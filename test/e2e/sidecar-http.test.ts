@@ -116,6 +116,8 @@ describe('sidecar over HTTP/1.1 (real processes)', () => {
     const seen = (JSON.parse(r.body) as { headers: Record<string, string> }).headers;
     assert.equal(seen['x-request-id'], 'abc');
     assert.equal(seen['x-forwarded-proto'], 'http');
+    // The server's sidecar appends the calling pod (the client sidecar's address) to x-forwarded-for.
+    assert.equal(seen['x-forwarded-for'], client.podIp);
     assert.equal(seen['x-secret'], undefined);
     const fresh = await send(client.outbound, { headers: { host } });
     assert.match(

@@ -369,7 +369,7 @@ export class HttpConnectionManager {
       if (established) end(200, '');
       else end(499, 'DC');
     });
-    openTunnel(picked.endpoint, cluster.config.connectTimeoutMs).then(
+    openTunnel(picked.endpoint, cluster.config.connectTimeoutMs, cluster.source(picked.endpoint)).then(
       ({ socket: upstream, rest }) => {
         if (socket.destroyed) return void upstream.destroy();
         splice(upstream, rest);

@@ -19,9 +19,18 @@ export interface TunnelOpened {
 const HEAD_LIMIT = 16 * 1024;
 
 /** Opens the upstream leg of a tunnel to `endpoint`; rejects on connect failure or a peer's refusal. */
-export function openTunnel(endpoint: LbEndpoint, connectTimeoutMs: number): Promise<TunnelOpened> {
+export function openTunnel(
+  endpoint: LbEndpoint,
+  connectTimeoutMs: number,
+  localAddress?: string,
+): Promise<TunnelOpened> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: endpoint.address, port: endpoint.port, noDelay: true });
+    const socket = connect({
+      host: endpoint.address,
+      port: endpoint.port,
+      noDelay: true,
+      ...(localAddress !== undefined ? { localAddress } : {}),
+    });
     const timer = setTimeout(
       () => socket.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })),
       connectTimeoutMs,

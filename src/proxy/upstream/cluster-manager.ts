@@ -12,6 +12,7 @@ import { buildHostSet, type HostSet } from '../lb/host-set.js';
 import { configureLoadBalancer, type ConfiguredLoadBalancer } from '../lb/registry.js';
 import { EndpointStates, FAIL_PICKER, type LbEndpoint, type Picker } from '../lb/types.js';
 import { Http2Upstream } from './http2-session.js';
+import { sourceAddressFor } from './source-address.js';
 
 /** Counters per cluster, kept across configuration versions (by name) for /clusters and /stats. */
 export class ClusterStats {
@@ -53,6 +54,8 @@ export class UpstreamCluster {
     config: ClusterConfig,
     lb: ConfiguredLoadBalancer,
     readonly stats: ClusterStats,
+    /** The pod address upstream connections leave from (see source-address.ts). */
+    readonly sourceIp?: string,
   ) {
     this.config = config;
     this.lb = lb;
@@ -99,6 +102,11 @@ export class UpstreamCluster {
     }
   }
 
+  /** The local address to connect to `endpoint` from, if the pod address can reach it. */
+  source(endpoint: LbEndpoint): string | undefined {
+    return sourceAddressFor(this.sourceIp, endpoint.address);
+  }
+
   /** The HTTP/1.1 pool for an endpoint, created on first use. */
   pool(endpoint: LbEndpoint): Pool {
     let pool = this.pools.get(endpoint.key);
@@ -115,6 +123,7 @@ export class UpstreamCluster {
         bodyTimeout: 0,
         maxRequestsPerClient: http.maxRequestsPerConnection > 0 ? http.maxRequestsPerConnection : undefined,
         maxHeaderSize: 96 * 1024,
+        ...(this.source(endpoint) !== undefined ? { localAddress: this.source(endpoint) } : {}),
       });
       this.pools.set(endpoint.key, pool);
     }
@@ -128,6 +137,7 @@ export class UpstreamCluster {
       session = new Http2Upstream(`http://${endpoint.key}`, {
         connectTimeoutMs: this.config.connectTimeoutMs,
         idleTimeoutMs: this.config.http.idleTimeoutMs,
+        localAddress: this.source(endpoint),
       });
       this.sessions.set(endpoint.key, session);
     }
@@ -158,6 +168,9 @@ export class UpstreamCluster {
 }
 
 export class ClusterManager {
+  /** `sourceIp`: the pod address; upstream connections leave from it so peers see the calling pod. */
+  constructor(private readonly sourceIp?: string) {}
+
   private clusters = new Map<string, UpstreamCluster>();
   private readonly stats = new Map<string, ClusterStats>();
 
@@ -202,7 +215,7 @@ export class ClusterManager {
           cluster.lb = configured;
         } else {
           cluster?.close();
-          cluster = new UpstreamCluster(cc, configured, this.statsOf(name));
+          cluster = new UpstreamCluster(cc, configured, this.statsOf(name), this.sourceIp);
         }
         cluster.setEndpoints(endpoints);
       }

@@ -17,6 +17,7 @@ const { HTTP2_HEADER_AUTHORITY, HTTP2_HEADER_METHOD, HTTP2_HEADER_PATH, HTTP2_HE
 export interface Http2UpstreamOptions {
   readonly connectTimeoutMs: number;
   readonly idleTimeoutMs: number;
+  readonly localAddress?: string | undefined;
 }
 
 export class Http2Upstream {
@@ -50,7 +51,11 @@ export class Http2Upstream {
   private sessionFor(): ClientHttp2Session {
     const current = this.session;
     if (current !== undefined && !current.closed && !current.destroyed) return current;
-    const session = connect(this.origin, { peerMaxConcurrentStreams: 1000 });
+    const localAddress = this.options.localAddress;
+    const session = connect(this.origin, {
+      peerMaxConcurrentStreams: 1000,
+      ...(localAddress !== undefined ? { localAddress } : {}),
+    });
     const timer = setTimeout(
       () => session.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })),
       this.options.connectTimeoutMs,

@@ -71,7 +71,7 @@ void describe('sidecar listeners and own resources', () => {
                 stat_prefix: 'inbound_127.1.0.9_15006',
                 rds: { route_config_name: 'inbound', config_source: ADS },
                 http_filters: [ROUTER],
-                use_remote_address: { value: false },
+                use_remote_address: { value: true },
                 upgrade_configs: [{ upgrade_type: 'websocket' }],
               },
             },

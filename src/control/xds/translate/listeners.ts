@@ -43,6 +43,8 @@ interface HcmOptions {
   routeName: string;
   filters: ProtoObject[];
   upgrades: readonly string[];
+  /** Append the downstream peer to x-forwarded-for (the inbound listener: the peer is the calling pod). */
+  useRemoteAddress?: boolean;
 }
 
 /** An HttpConnectionManager (as a nested Any) over RDS from ADS. */
@@ -52,7 +54,7 @@ export function httpConnectionManager(options: HcmOptions): ProtoObject {
     stat_prefix: options.statPrefix,
     rds: { route_config_name: options.routeName, config_source: adsConfigSource() },
     http_filters: options.filters,
-    use_remote_address: wrapped(false),
+    use_remote_address: wrapped(options.useRemoteAddress === true),
   };
   if (options.upgrades.length > 0) hcm.upgrade_configs = options.upgrades.map((upgrade_type) => ({ upgrade_type }));
   return hcm;
@@ -93,6 +95,7 @@ export function inboundListener(proxy: ProxyContext): ProtoObject {
     routeName: INBOUND_ROUTE_NAME,
     filters: [routerFilter()],
     upgrades: ['websocket'],
+    useRemoteAddress: true,
   });
   return socketListener(INBOUND_LISTENER_NAME, address, port, 'INBOUND', hcm);
 }
