@@ -111,7 +111,10 @@ function lbEndpoint(
     tunnel !== undefined &&
     (typeof tunnel !== 'number' || !Number.isInteger(tunnel) || tunnel < 1 || tunnel > 65535)
   ) {
-    fail(at(path, `metadata.filter_metadata["${TUNNEL_METADATA_KEY}"].target_port`), `${JSON.stringify(tunnel)} is not a port`);
+    fail(
+      at(path, `metadata.filter_metadata["${TUNNEL_METADATA_KEY}"].target_port`),
+      `${JSON.stringify(tunnel)} is not a port`,
+    );
   }
   return {
     key: endpointKey(address, port),
