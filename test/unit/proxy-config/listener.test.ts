@@ -77,6 +77,7 @@ void describe('decodeListener', () => {
       httpFilters: ['router'],
       upgrades: ['websocket'],
       ...HCM_DEFAULTS,
+      useRemoteAddress: true,
     });
     assert.deepEqual(plain(decoded(decodeListener, LISTENER, grpcListener('echo:8080', 'echo.default.svc:8080'))), {
       name: 'echo:8080',
