@@ -149,6 +149,7 @@ async function runShoal(n: number, capturePath: string): Promise<PushRun> {
       await sleep(SPACING_MS);
     }
     const changesUsage = changing.finish();
+    log(`N=${n}: last ACK per change, ms: ${deliveries.map((d) => Math.round(d.last)).join(' ')}`);
     if (CPU_PROF)
       log(
         `N=${n}: the spaced changes ran from ${changesFrom.toFixed(0)} to ${nowMs().toFixed(0)} ms (profile-top window)`,
