@@ -88,6 +88,8 @@ function clusterOf(synced: SyncedReport, mesh: BenchMesh, service: number): stri
 interface Delivery {
   last: number;
   median: number;
+  /** How long the trigger (the API write, acknowledged once the store committed it) took. */
+  writeMs: number;
 }
 
 /** Arms the expectation, runs `trigger` (which sends the change), and waits for every stream's ACK. */
@@ -102,13 +104,14 @@ async function deliver(
   await gen.next('armed', 5_000);
   const t0 = nowMs();
   await trigger();
+  const writeMs = nowMs() - t0;
   const done = await gen.next('delivered', DELIVERY_TIMEOUT_MS, `delivery of change ${id}`);
   if (done.id !== id) throw new Error(`expected delivery of ${id}, got ${done.id}`);
   const acks = done.acks.map((t) => t - t0).sort((a, b) => a - b);
-  return { last: acks[acks.length - 1]!, median: acks[Math.floor(acks.length / 2)]! };
+  return { last: acks[acks.length - 1]!, median: acks[Math.floor(acks.length / 2)]!, writeMs };
 }
 
-/** The push engine's counters: pushes so far, and how long the last one took (translation + the server's writes). */
+/** The push engine's counters: pushes so far, and how long the last one took (translation and snapshots; the server evaluates and writes after it, in its evaluation queue). */
 async function pushStatus(cp: RunningControl): Promise<{ pushes: number; lastPushMs: number }> {
   const reply = await call(cp, 'GET', '/debug/push_status');
   return JSON.parse(reply.text) as { pushes: number; lastPushMs: number };
@@ -150,6 +153,7 @@ async function runShoal(n: number, capturePath: string): Promise<PushRun> {
     }
     const changesUsage = changing.finish();
     log(`N=${n}: last ACK per change, ms: ${deliveries.map((d) => Math.round(d.last)).join(' ')}`);
+    log(`N=${n}: its API write (to the response), ms: ${deliveries.map((d) => Math.round(d.writeMs)).join(' ')}`);
     if (CPU_PROF)
       log(
         `N=${n}: the spaced changes ran from ${changesFrom.toFixed(0)} to ${nowMs().toFixed(0)} ms (profile-top window)`,

@@ -66,7 +66,9 @@ export function report(input: ReportInput): string {
       `HTTP/2 connection (SotW, CDS/LDS wildcard, EDS/RDS by name, every response ACKed). A change is a PATCH of ` +
       `one WorkloadEntry's address; latency runs from the write's send to the ACK of the new ClusterLoadAssignment ` +
       `by the last of the N streams (every stream sees every cluster). ${input.changes} changes, spaced. ` +
-      `Floor: the same changes pushed by a bare XdsServer + SnapshotCache from snapshots built in advance.`,
+      `Floor: the same changes pushed by a bare XdsServer + SnapshotCache from snapshots built in advance. ` +
+      `Push loop: the push engine's own work (translation, snapshots; the server's writes follow it), for the ` +
+      `floor the cache.set loop.`,
     '',
     '| proxies | connect + sync all | last ACK p50 / p99 / max | median stream p50 | push loop p50 | ' +
       'floor: last ACK p50 / p99 | floor: push loop p50, server vCPU | Shoal / floor (p50) |',
