@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { DiscoveryRequest, DiscoveryResponse } from '../../src/control/xds/ads-service.js';
+import { changeStats } from '../../src/control/xds/change-set.js';
 import { getXdsProtos } from '../../src/control/xds/protos.js';
 import {
   CLUSTER_TYPE_URL,
@@ -246,5 +247,45 @@ void describe('xDS server, state of the world', () => {
     assert.equal(typeStatus('sotw-8', CLUSTER_TYPE_URL)?.status, 'NOT_SENT');
     t.cache.set('sotw-8', echoSnapshot([7001]));
     assert.deepEqual(namesOf((await c.next()).resources), [CLUSTER_NAME]);
+  });
+
+  void it('pushes one change to many streams sharing a long subscription: computed once, only the changed resource', async () => {
+    const names = Array.from({ length: 20 }, (_, i) => `outbound|80||svc-${i}.default.svc.cluster.local`);
+    const snapshot = (changedPort: number): ReturnType<typeof echoSnapshot> =>
+      echoSnapshot([7001]).withResources({
+        [ENDPOINT_TYPE_URL]: names.map((n, i) => echoEndpoints([i === 7 ? changedPort : 7000 + i], n)),
+      });
+    const before = snapshot(9000);
+    const ids = Array.from({ length: 5 }, (_, i) => `sotw-many-${i}`);
+    const clients = ids.map((id) => {
+      t.cache.set(id, before);
+      const c = connect();
+      c.send(sotwRequest({ node: testNode(id), type_url: ENDPOINT_TYPE_URL, resource_names: names }));
+      return c;
+    });
+    for (const c of clients) {
+      const r = await c.next();
+      assert.equal(r.resources.length, 20);
+      ack(c, r, names); // every ACK repeats the whole subscription, as Envoy's do
+    }
+    for (const id of ids) {
+      await waitFor(() => typeStatus(id, ENDPOINT_TYPE_URL)?.status === 'SYNCED', 3_000, `${id} SYNCED`);
+    }
+
+    const computed = changeStats.computed;
+    const after = snapshot(9001);
+    for (const id of ids) t.cache.set(id, after);
+    const pushed = await Promise.all(clients.map((c) => c.next()));
+    assert.equal(changeStats.computed - computed, 1, 'one difference for the five streams');
+    for (const r of pushed) {
+      assert.deepEqual(namesOf(r.resources), [names[7]]);
+      assert.equal(r.version_info, pushed[0]!.version_info);
+    }
+    clients.forEach((c, i) => ack(c, pushed[i]!, names));
+    for (const id of ids) {
+      await waitFor(() => typeStatus(id, ENDPOINT_TYPE_URL)?.status === 'SYNCED', 3_000, `${id} SYNCED again`);
+      assert.equal(typeStatus(id, ENDPOINT_TYPE_URL)?.subscribedNames, 20);
+    }
+    for (const c of clients) await c.expectNone();
   });
 });
