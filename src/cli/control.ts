@@ -1,7 +1,7 @@
 /** `shoal control`: runs the control plane until SIGTERM/SIGINT, then drains and exits 0. */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { ControlPlane } from '../control/control-plane.js';
+import type { ControlPlane } from '../control/control-plane.js';
 import { writeClientConfig, clientConfigPath } from '../control/auth.js';
 import { errorMessage } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
@@ -39,6 +39,8 @@ export function registerControl(program: Command): void {
     .action(async (flags: ControlFlags) => {
       const logger = createLogger({ format: flags.logFormat, name: 'shoal-control' });
       const dataDir = resolve(flags.dataDir);
+      // Loaded here, not at the top: `shoal sidecar` and the client commands never load the control plane.
+      const { ControlPlane } = await import('../control/control-plane.js');
       const cp = new ControlPlane({
         dataDir,
         store: flags.store,

@@ -4,7 +4,6 @@ import { isIP } from 'node:net';
 import { probeSchema, type Probe } from '../api/kinds/pod-template.js';
 import { errorMessage } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
-import { Sidecar } from '../proxy/sidecar.js';
 import { parseControlAddresses } from '../proxy/xds-client/node.js';
 import { parseLogFormat, parsePort } from './flags.js';
 
@@ -149,6 +148,8 @@ export function registerSidecar(program: Command): void {
         process.exit(2);
       }
       const loopback = flags.podIp.startsWith('127.') || flags.podIp === '::1';
+      // Loaded here, not at the top: other commands never pay for the proxy, nor the sidecar for the rest.
+      const { Sidecar } = await import('../proxy/sidecar.js');
       const sidecar = new Sidecar({
         identity: {
           podIp: flags.podIp,

@@ -158,6 +158,8 @@ describe('sidecar over HTTP/1.1 (real processes)', () => {
     );
     const dump = JSON.parse((await send(`${client.admin}/config_dump`)).body) as { versions: Record<string, string> };
     assert.notEqual(dump.versions.listeners, '');
+    const memory = JSON.parse((await send(`${client.admin}/memory`)).body) as { rss: number; heap_used: number };
+    assert.ok(memory.rss > memory.heap_used && memory.heap_used > 0);
     const metrics = (await send(`http://${client.podIp}:15090/stats/prometheus`)).body;
     assert.match(
       metrics,

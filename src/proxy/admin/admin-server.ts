@@ -3,7 +3,8 @@
  * - admin (15000, loopback only): `/ready`, `/config_dump` (the configuration in force with its xDS versions, what
  *   is warming, listeners that could not bind, the xDS client's status), `/clusters` (Envoy's text format, or
  *   `?format=json`: every endpoint with health, weight, priority, locality, requests and connections in flight),
- *   `/listeners`, `/stats/prometheus`, `POST /quitquitquit` (graceful shutdown);
+ *   `/listeners`, `/memory` (the process's memory, as Envoy's), `/stats/prometheus`, `POST /quitquitquit`
+ *   (graceful shutdown);
  * - health (15021): `/healthz/ready`, 200 once configured and serving, 503 before and while draining;
  * - stats (15090): `/stats/prometheus`.
  */
@@ -113,7 +114,11 @@ export function createAdminServer(sources: AdminSources): Server {
   };
   return serve({
     '/': (_req, res) =>
-      send(res, 200, 'shoal sidecar admin: /ready /config_dump /clusters /listeners /stats/prometheus /quitquitquit\n'),
+      send(
+        res,
+        200,
+        'shoal sidecar admin: /ready /config_dump /clusters /listeners /memory /stats/prometheus /quitquitquit\n',
+      ),
     '/ready': (_req, res) => {
       const state = sources.state();
       send(res, state === 'LIVE' ? 200 : 503, `${state}\n`);
@@ -148,6 +153,17 @@ export function createAdminServer(sources: AdminSources): Server {
       send(res, 200, JSON.stringify(list, null, 2), 'application/json');
     },
     '/stats/prometheus': prometheus,
+    '/memory': (_req, res) => {
+      const m = process.memoryUsage();
+      const body = {
+        rss: m.rss,
+        heap_total: m.heapTotal,
+        heap_used: m.heapUsed,
+        external: m.external,
+        array_buffers: m.arrayBuffers,
+      };
+      send(res, 200, `${JSON.stringify(body, null, 2)}\n`, 'application/json');
+    },
     '/quitquitquit': (req, res) => {
       if (req.method !== 'POST') return send(res, 405, 'POST only\n');
       send(res, 200, 'OK\n');
