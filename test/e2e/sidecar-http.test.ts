@@ -67,7 +67,14 @@ describe('sidecar over HTTP/1.1 (real processes)', () => {
     const applied = await runCli(['apply', '-f', '-'], control.env, SERVICE);
     assert.equal(applied.code, 0, applied.stderr);
     const serverIp = podIp();
-    app = await startEchoApp(serverIp, 'backend-1');
+    app = await startEchoApp(serverIp, 'backend-1', (req, res) => {
+      if (req.url !== '/slow') return false;
+      setTimeout(() => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('slow done');
+      }, 1500);
+      return true;
+    });
     server = startSidecar({
       xds: control.xds,
       workload: 'backend-1',
@@ -174,6 +181,34 @@ describe('sidecar over HTTP/1.1 (real processes)', () => {
     const entry = JSON.parse(r.stdout) as { status?: { conditions?: { type: string; status: string }[] } };
     const healthy = entry.status?.conditions?.find((c) => c.type === 'Healthy');
     assert.notEqual(healthy?.status, 'False');
+  });
+
+  it('applies a route change atomically: a request in flight finishes on the old route, new ones take the new', async () => {
+    const inFlight = send(client.outbound, { path: '/slow', headers: { host } });
+    await new Promise((r) => setTimeout(r, 200));
+    const vs = `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: backend }
+spec:
+  hosts: [backend]
+  http:
+  - headers: { response: { set: { x-route: changed } } }
+    route: [{ destination: { host: backend } }]
+`;
+    const applied = await runCli(['apply', '-f', '-'], control.env, vs);
+    assert.equal(applied.code, 0, applied.stderr);
+    await waitUntil(
+      async () => (await send(client.outbound, { headers: { host } })).headers['x-route'] === 'changed',
+      5000,
+      'the new route in force',
+    );
+    const slow = await inFlight;
+    assert.equal(slow.status, 200);
+    assert.equal(slow.body, 'slow done');
+    assert.equal(slow.headers['x-route'], undefined, 'the in-flight request kept the route it started with');
+    const deleted = await runCli(['delete', 'virtualservice', 'backend'], control.env);
+    assert.equal(deleted.code, 0, deleted.stderr);
   });
 
   it('on SIGTERM withdraws its endpoint, finishes and exits 0', async () => {
