@@ -488,6 +488,8 @@ describe('sidecar against malformed and hostile input (real processes)', () => {
       flags: 'DPE',
     },
     { name: 'HTTP/1.1 without Host', send: 'GET / HTTP/1.1\r\n\r\n', status: 400, flags: 'DPE' },
+    { name: 'a Host with a space', send: 'GET / HTTP/1.1\r\nHost: a b\r\n\r\n', status: 400, flags: 'DPE' },
+    { name: 'a Host with userinfo', send: 'GET / HTTP/1.1\r\nHost: u@backend\r\n\r\n', status: 400, flags: 'DPE' },
     {
       name: 'two Host headers',
       send: `GET / HTTP/1.1\r\nHost: ${HOST}\r\nHost: evil.example\r\n\r\n`,

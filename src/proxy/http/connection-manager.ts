@@ -539,8 +539,13 @@ function hostHeaderProblem(req: IncomingMessage, targetAuthority: string): strin
   }
   if (hosts > 1) return 'more than one Host header';
   if (hosts === 0 && targetAuthority === '' && req.httpVersionMinor >= 1) return 'no Host header';
+  const authority = targetAuthority !== '' ? targetAuthority : (req.headers.host ?? '');
+  if (authority !== '' && !AUTHORITY.test(authority)) return 'malformed Host';
   return undefined;
 }
+
+/** RFC 3986 authority without userinfo: reg-name or IP literal, optional port. */
+const AUTHORITY = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]+)(?::\d{0,5})?$/;
 
 function splitHostPort(authority: string): [string, string] {
   const i = authority.lastIndexOf(':');
