@@ -2,8 +2,8 @@
  * Incremental ADS (DeltaAggregatedResources), per Envoy's xds_protocol.rst "Incremental xDS":
  *
  * - The first request for a type may list the versions the client already has (initial_resource_versions, after a
- *   reconnect); those are not resent if unchanged. Listener and Cluster are wildcard when the first request names
- *   nothing, or after subscribing to "*".
+ *   reconnect); those are not resent if unchanged (named ones subscribed in the same request included). Listener
+ *   and Cluster are wildcard when the first request names nothing, or after subscribing to "*".
  * - resource_names_subscribe / resource_names_unsubscribe change the subscription whatever the nonce (the doc: the
  *   nonce correlates ACK/NACK but must not be used to reject subscription changes). A name subscribed again is resent.
  * - A response carries only resources whose version differs from what the client has, and removed_resources for
@@ -11,6 +11,8 @@
  * - Unsubscribing needs no response, except that with a wildcard the name is resent or removed, so the client knows
  *   whether to keep it.
  * - ACK/NACK by response_nonce and error_detail, one outstanding response per type, changes coalesced meanwhile.
+ *   A NACKed response was not applied: its names are sent (or removed) again at the next change of the type, even if
+ *   unchanged, so a client that rejected a response whole gets everything it lacks once a usable one comes.
  *
  * system_version_info is the snapshot's version of the type (for debugging only, as the protocol says).
  *
@@ -35,6 +37,8 @@ interface DeltaTypeState extends TypeState {
   known: Map<string, string>;
   /** Names to send (or remove) even if the client has them at the current version. */
   forced: Set<string>;
+  /** The names of the response awaiting its ACK (updated and removed). */
+  sent: string[];
 }
 
 const deltaResources = new WeakMap<TypeChange, readonly ResourceMessage[]>();
@@ -56,7 +60,11 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest, DeltaDiscovery
     const state = existing ?? this.createState(type);
     if (request.response_nonce !== '') {
       const kind = state.tracker.reply(request.response_nonce, request.error_detail);
+      if (kind === 'ack') state.sent = [];
       if (kind === 'nack') {
+        // The client does not have them: send them again with the next change.
+        for (const name of state.sent) state.forced.add(name);
+        state.sent = [];
         const nack = state.tracker.report(state.wildcard, state.names.size).lastNack;
         this.ctx.logger.warn(
           this.fields({ typeUrl: type.typeUrl, rejectedVersion: nack?.rejectedVersion, error: nack?.message }),
@@ -79,7 +87,8 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest, DeltaDiscovery
         continue;
       }
       state.names.add(name);
-      state.forced.add(name);
+      // A name subscribed again is resent, except on a new stream for a version the client says it has.
+      if (existing !== undefined || !state.known.has(name)) state.forced.add(name);
     }
     if (this.tooManyNames(type, state.names.size)) return;
     for (const name of unsubscribe) {
@@ -190,6 +199,7 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest, DeltaDiscovery
     });
     if (!written) return;
     state.mustRespond = false;
+    state.sent = [...changed.map((r) => r.name), ...removed];
     state.tracker.sent(nonce, set.version, changed.length + removed.length);
   }
 
@@ -201,6 +211,7 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest, DeltaDiscovery
       names: new Set(),
       known: new Map(),
       forced: new Set(),
+      sent: [],
       syncedFrom: undefined,
       subscriptionChanged: false,
       mustRespond: false,
