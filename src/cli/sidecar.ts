@@ -29,6 +29,13 @@ interface SidecarFlags {
   accessLog: boolean;
   headersTimeout: number;
   logFormat: 'json' | 'text';
+  xdsMode: 'auto' | 'delta' | 'sotw';
+}
+
+function parseXdsMode(value: string): 'auto' | 'delta' | 'sotw' {
+  if (value !== 'auto' && value !== 'delta' && value !== 'sotw')
+    throw new InvalidArgumentError('expected auto, delta or sotw');
+  return value;
 }
 
 function parseLabels(value: string): Record<string, string> {
@@ -135,6 +142,12 @@ export function registerSidecar(program: Command): void {
       parsePositiveSeconds,
       10,
     )
+    .option(
+      '--xds-mode <mode>',
+      'ADS protocol: auto (delta, else state of the world), delta or sotw',
+      parseXdsMode,
+      'auto',
+    )
     .option('--access-log', 'log every request (failed requests are always logged)', false)
     .option('--log-format <format>', 'json or text', parseLogFormat, 'json')
     .action(async (flags: SidecarFlags) => {
@@ -174,6 +187,7 @@ export function registerSidecar(program: Command): void {
           : {}),
         drainMs: flags.drainDuration * 1000,
         terminationDrainMs: flags.terminationDrainDuration * 1000,
+        xds: { mode: flags.xdsMode },
         limits: { headersTimeoutMs: Math.round(flags.headersTimeout * 1000) },
         ...(flags.accessLog ? { accessLog: (entry) => logger.info(entry, 'access') } : {}),
       });

@@ -1,7 +1,8 @@
 /**
- * One StreamAggregatedResources call to one control-plane address, on a channel of its own: every attempt gets a
- * fresh channel, so the reconnect timing is the client's backoff alone (a reused grpc-js channel would add its own
- * reconnect backoff, up to two minutes, after the control plane comes back).
+ * One StreamAggregatedResources (state of the world) or DeltaAggregatedResources (incremental) call to one
+ * control-plane address, on a channel of its own: every attempt gets a fresh channel, so the reconnect timing is the
+ * client's backoff alone (a reused grpc-js channel would add its own reconnect backoff, up to two minutes, after the
+ * control plane comes back). Both use the service definition the control plane serves (ads-service.ts).
  *
  * The node goes on the first request only (the server reads it there, as gRPC clients send it). Writes after the
  * call ended are dropped. `halfClose()` ends the client's side (the control plane treats that as a graceful
@@ -17,13 +18,21 @@ import {
 } from '@grpc/grpc-js';
 import {
   adsServiceDefinition,
+  type DeltaDiscoveryRequest,
+  type DeltaDiscoveryResponse,
   type DiscoveryRequest,
   type DiscoveryResponse,
   type NodeMessage,
 } from '../../control/xds/ads-service.js';
 
+/** `sotw`: StreamAggregatedResources; `delta`: DeltaAggregatedResources. */
+export type AdsProtocol = 'sotw' | 'delta';
+
+export type AdsRequestOut = Omit<DiscoveryRequest, 'node'> | Omit<DeltaDiscoveryRequest, 'node'>;
+
 export interface AdsCallHandlers {
-  onResponse(call: AdsCall, response: DiscoveryResponse): void;
+  /** A DiscoveryResponse on a `sotw` call, a DeltaDiscoveryResponse on a `delta` call. */
+  onResponse(call: AdsCall, response: DiscoveryResponse | DeltaDiscoveryResponse): void;
   /** Exactly once, when the call is over (any status, including OK after a graceful close). */
   onEnd(call: AdsCall, status: StatusObject): void;
 }
@@ -33,6 +42,8 @@ export interface AdsCallOptions {
   node: NodeMessage;
   credentials?: ChannelCredentials;
   channelOptions?: ChannelOptions;
+  /** Default `sotw`. */
+  protocol?: AdsProtocol;
 }
 
 /** Keepalive so a control plane that vanished without closing the connection is noticed. */
@@ -44,6 +55,7 @@ const DEFAULT_CHANNEL_OPTIONS: ChannelOptions = {
 
 export class AdsCall {
   readonly address: string;
+  readonly protocol: AdsProtocol;
   readonly startedAt = Date.now();
   /** Responses received on this call. */
   responses = 0;
@@ -51,18 +63,36 @@ export class AdsCall {
   private nodeSent = false;
   private readonly node: NodeMessage;
   private readonly client: Client;
-  private readonly call: ClientDuplexStream<DiscoveryRequest, DiscoveryResponse>;
+  private readonly call: ClientDuplexStream<
+    DiscoveryRequest | DeltaDiscoveryRequest,
+    DiscoveryResponse | DeltaDiscoveryResponse
+  >;
 
   constructor(options: AdsCallOptions, handlers: AdsCallHandlers) {
     this.address = options.address;
     this.node = options.node;
+    this.protocol = options.protocol ?? 'sotw';
     this.client = new Client(options.address, options.credentials ?? grpcCredentials.createInsecure(), {
       ...DEFAULT_CHANNEL_OPTIONS,
       ...options.channelOptions,
     });
-    const method = adsServiceDefinition().StreamAggregatedResources;
-    this.call = this.client.makeBidiStreamRequest(method.path, method.requestSerialize, method.responseDeserialize);
-    this.call.on('data', (response: DiscoveryResponse) => {
+    const definition = adsServiceDefinition();
+    if (this.protocol === 'delta') {
+      const method = definition.DeltaAggregatedResources;
+      this.call = this.client.makeBidiStreamRequest(
+        method.path,
+        method.requestSerialize as (value: DiscoveryRequest | DeltaDiscoveryRequest) => Buffer,
+        method.responseDeserialize,
+      );
+    } else {
+      const method = definition.StreamAggregatedResources;
+      this.call = this.client.makeBidiStreamRequest(
+        method.path,
+        method.requestSerialize as (value: DiscoveryRequest | DeltaDiscoveryRequest) => Buffer,
+        method.responseDeserialize,
+      );
+    }
+    this.call.on('data', (response: DiscoveryResponse | DeltaDiscoveryResponse) => {
       if (this.done) return;
       this.responses++;
       handlers.onResponse(this, response);
@@ -81,7 +111,7 @@ export class AdsCall {
   }
 
   /** Writes a request (with the node if it is the call's first); false once the call is over. */
-  send(request: Omit<DiscoveryRequest, 'node'>): boolean {
+  send(request: AdsRequestOut): boolean {
     if (this.done || this.call.writableEnded) return false;
     const node = this.nodeSent ? null : this.node;
     this.nodeSent = true;

@@ -9,14 +9,19 @@
  * is never lost afterwards: when the control plane is unreachable the last good configuration keeps serving while
  * the client reconnects with jittered backoff, failing over across `servers` (backoff.ts). Health reports are
  * Istio's `istio.io/health` requests on the stream, repeated after every reconnect. docs/sidecar-xds.md has it all.
+ *
+ * Two protocols (`mode`): incremental (DeltaAggregatedResources: responses carry only what changed and what was
+ * removed; a new stream lists the versions the client holds, so unchanged resources are not resent) and state of
+ * the world (StreamAggregatedResources). `auto` (the default) tries delta and falls back to state of the world for
+ * a server that answers UNIMPLEMENTED, remembering it for that address.
  */
 import { status as GrpcStatus, type ChannelCredentials, type ChannelOptions, type StatusObject } from '@grpc/grpc-js';
-import type { DiscoveryResponse, NodeMessage } from '../../control/xds/ads-service.js';
+import type { DeltaDiscoveryResponse, DiscoveryResponse, NodeMessage } from '../../control/xds/ads-service.js';
 import type { XdsLogger } from '../../control/xds/ads-stream.js';
 import { realTimers, type Timers } from '../../core/debounce.js';
 import { errorMessage } from '../../core/errors.js';
 import type { ProxyConfig } from '../config/index.js';
-import { AdsCall } from './ads-call.js';
+import { AdsCall, type AdsProtocol } from './ads-call.js';
 import { Reconnector, type BackoffOptions } from './backoff.js';
 import { createTypes, TYPE_ORDER, typeOf, type TypeName, type XdsTypes } from './types.js';
 import { assemble, assignmentNames, routeNames, sameConfig, type AcceptedConfig } from './warming.js';
@@ -24,6 +29,11 @@ import { assemble, assignmentNames, routeNames, sameConfig, type AcceptedConfig 
 export const HEALTH_TYPE_URL = 'istio.io/health';
 /** Envoy's initial_fetch_timeout default. */
 export const DEFAULT_INITIAL_FETCH_TIMEOUT_MS = 15_000;
+
+/** `auto`: delta, or state of the world for a server that does not implement delta. */
+export type XdsMode = 'auto' | 'delta' | 'sotw';
+
+export const XDS_MODES: readonly XdsMode[] = ['auto', 'delta', 'sotw'];
 
 export interface XdsClientOptions {
   /** Control-plane `host:port` addresses, tried in order on failure. */
@@ -39,11 +49,15 @@ export interface XdsClientOptions {
   initialFetchTimeoutMs?: number;
   credentials?: ChannelCredentials;
   channelOptions?: ChannelOptions;
+  /** ADS protocol; default `auto` (delta first, state of the world for a server answering UNIMPLEMENTED). */
+  mode?: XdsMode;
 }
 
 export interface XdsClientStatus {
   state: 'connecting' | 'connected' | 'waiting' | 'closed';
   server: string;
+  /** The protocol of the current stream (or of the next attempt). */
+  protocol: AdsProtocol;
   ready: boolean;
   /** Consecutive failed connection attempts. */
   failures: number;
@@ -71,6 +85,8 @@ export class XdsClient {
   private endWaiter?: () => void;
   private health?: { healthy: boolean; message?: string };
   private lastError?: string;
+  /** Addresses that answered a delta call with UNIMPLEMENTED (mode `auto`): state of the world from then on. */
+  private readonly sotwOnly = new Set<string>();
 
   constructor(private readonly options: XdsClientOptions) {
     this.logger = options.logger ?? NOOP_LOGGER;
@@ -133,6 +149,7 @@ export class XdsClient {
     return {
       state,
       server: this.call?.address ?? this.reconnector.address,
+      protocol: this.call?.protocol ?? this.protocolFor(this.reconnector.address),
       ready: this.isReady,
       failures: this.reconnector.failureCount,
       ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
@@ -165,14 +182,25 @@ export class XdsClient {
     return this.closing;
   }
 
+  private protocolFor(address: string): AdsProtocol {
+    const mode = this.options.mode ?? 'auto';
+    if (mode === 'auto') return this.sotwOnly.has(address) ? 'sotw' : 'delta';
+    return mode;
+  }
+
   private connect(): void {
     if (this.closed) return;
-    for (const name of TYPE_ORDER) this.types[name].nonce = '';
+    for (const name of TYPE_ORDER) {
+      this.types[name].nonce = '';
+      this.types[name].streamNames = new Set();
+    }
     const address = this.reconnector.address;
-    this.logger.debug({ server: address, nodeId: this.options.node.id }, 'xDS connecting');
+    const protocol = this.protocolFor(address);
+    this.logger.debug({ server: address, nodeId: this.options.node.id, protocol }, 'xDS connecting');
     this.call = new AdsCall(
       {
         address,
+        protocol,
         node: this.options.node,
         ...(this.options.credentials ? { credentials: this.options.credentials } : {}),
         ...(this.options.channelOptions ? { channelOptions: this.options.channelOptions } : {}),
@@ -183,6 +211,11 @@ export class XdsClient {
       },
     );
     // Clusters first (Envoy's order), then listeners, then what the last accepted configuration needs.
+    if (protocol === 'delta') {
+      for (const name of ['CDS', 'LDS', 'EDS', 'RDS'] as const) this.deltaInitial(name);
+      this.sendHealth();
+      return;
+    }
     this.request('CDS');
     this.request('LDS');
     if (this.types.EDS.names.size > 0) this.request('EDS');
@@ -195,6 +228,21 @@ export class XdsClient {
     this.call = undefined;
     if (this.closed) {
       this.endWaiter?.();
+      return;
+    }
+    const mode = this.options.mode ?? 'auto';
+    if (
+      call.protocol === 'delta' &&
+      mode === 'auto' &&
+      call.responses === 0 &&
+      status.code === GrpcStatus.UNIMPLEMENTED
+    ) {
+      this.sotwOnly.add(call.address);
+      this.logger.info(
+        { server: call.address, details: status.details },
+        'xDS control plane does not implement delta ADS; using state of the world',
+      );
+      this.connect();
       return;
     }
     const healthy = call.responses > 0;
@@ -220,7 +268,7 @@ export class XdsClient {
     }
   }
 
-  private onResponse(call: AdsCall, response: DiscoveryResponse): void {
+  private onResponse(call: AdsCall, response: DiscoveryResponse | DeltaDiscoveryResponse): void {
     if (call !== this.call || this.closed) return;
     if (call.responses === 1) {
       this.reconnector.succeeded();
@@ -233,11 +281,14 @@ export class XdsClient {
     }
     const type = this.types[name];
     type.nonce = response.nonce;
-    const result = type.cache.apply(response, type.named ? type.names : undefined);
+    const delta = 'removed_resources' in response;
+    const result = delta
+      ? type.cache.applyDelta(response, type.named ? type.names : undefined)
+      : type.cache.apply(response, type.named ? type.names : undefined);
     if (!result.ok) {
       type.lastNack = { nonce: response.nonce, message: result.error };
       this.logger.warn(
-        { type: name, version: response.version_info, error: result.error },
+        { type: name, version: delta ? response.system_version_info : response.version_info, error: result.error },
         `xDS ${name} rejected (NACK)`,
       );
       this.request(name, result.error);
@@ -317,6 +368,7 @@ export class XdsClient {
 
   /** Sends the type's subscription with the latest nonce: an ACK, a NACK (`error`), or a subscription change. */
   private request(name: TypeName, error?: string): void {
+    if (this.call?.protocol === 'delta') return this.deltaRequest(name, error);
     const type = this.types[name];
     this.call?.send({
       version_info: type.cache.version,
@@ -327,9 +379,65 @@ export class XdsClient {
     });
   }
 
+  /**
+   * A delta stream's first request for a type: LDS and CDS subscribe to `*`, RDS and EDS to the names the accepted
+   * configuration needs (nothing yet: no request); both list the versions held, which the server does not resend.
+   */
+  private deltaInitial(name: TypeName): void {
+    const type = this.types[name];
+    if (type.named && type.names.size === 0) return;
+    const held = type.cache.versions();
+    const initial: Record<string, string> = {};
+    for (const [n, version] of Object.entries(held)) if (!type.named || type.names.has(n)) initial[n] = version;
+    type.streamNames = new Set(type.named ? type.names : []);
+    this.call?.send({
+      type_url: type.cache.typeUrl,
+      resource_names_subscribe: type.named ? [...type.names].sort() : ['*'],
+      resource_names_unsubscribe: [],
+      initial_resource_versions: initial,
+      response_nonce: '',
+      error_detail: null,
+    });
+  }
+
+  /** Delta: an ACK or NACK of the latest response, with the names subscribed and unsubscribed since the last one. */
+  private deltaRequest(name: TypeName, error?: string): void {
+    const type = this.types[name];
+    const subscribe: string[] = [];
+    const unsubscribe: string[] = [];
+    if (type.named) {
+      for (const n of type.names) if (!type.streamNames.has(n)) subscribe.push(n);
+      for (const n of type.streamNames) if (!type.names.has(n)) unsubscribe.push(n);
+      type.streamNames = new Set(type.names);
+    }
+    if (type.nonce === '' && subscribe.length === 0 && unsubscribe.length === 0) return;
+    this.call?.send({
+      type_url: type.cache.typeUrl,
+      resource_names_subscribe: subscribe.sort(),
+      resource_names_unsubscribe: unsubscribe.sort(),
+      initial_resource_versions: {},
+      response_nonce: type.nonce,
+      error_detail: error === undefined ? null : { code: GrpcStatus.INVALID_ARGUMENT, message: error },
+    });
+  }
+
   private sendHealth(): void {
     const health = this.health;
     if (health === undefined) return;
+    const error_detail = health.healthy
+      ? null
+      : { code: GrpcStatus.UNAVAILABLE, message: health.message || 'unhealthy' };
+    if (this.call?.protocol === 'delta') {
+      this.call.send({
+        type_url: HEALTH_TYPE_URL,
+        resource_names_subscribe: [],
+        resource_names_unsubscribe: [],
+        initial_resource_versions: {},
+        response_nonce: '',
+        error_detail,
+      });
+      return;
+    }
     this.call?.send({
       version_info: '',
       resource_names: [],

@@ -33,6 +33,8 @@ export interface TypeState<T> {
   /** The latest nonce received for this type on the current stream ('' on a new stream). */
   nonce: string;
   names: Set<string>;
+  /** Delta streams: the names subscribed on the current stream (what the server was told so far). */
+  streamNames: Set<string>;
   lastNack?: { nonce: string; message: string };
 }
 
@@ -44,7 +46,7 @@ export interface XdsTypes {
 }
 
 function state<T>(cache: TypeCache<T>, named: boolean): TypeState<T> {
-  return { cache, named, nonce: '', names: new Set() };
+  return { cache, named, nonce: '', names: new Set(), streamNames: new Set() };
 }
 
 export function createTypes(): XdsTypes {
