@@ -9,7 +9,7 @@
  * with a connect matcher sends it to a cluster.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { Http2ServerRequest } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../core/logger.js';
@@ -19,14 +19,17 @@ import {
   selectVirtualHost,
   type FaultConfig,
   type ForwardAction,
+  type HeaderMutations,
   type LbEndpoint as ConfigLbEndpoint,
   type ListenerConfig,
   type Route,
   type RouteTable,
+  type WeightedClusterEntry,
 } from '../config/index.js';
 import { matchHeader } from '../config/matchers.js';
 import { computeRequestHash, parseHashPolicies, type HashMethod } from '../lb/hash-policy.js';
-import { ProxyFailure, RESPONSE_FLAGS_HEADER, syntheticResponse, type ResponseFlag } from './rescue.js';
+import { ProxyFailure, syntheticResponse, type ResponseFlag } from './rescue.js';
+import { classifyFailure } from './retry.js';
 import type { ClusterManager, UpstreamCluster } from '../upstream/cluster-manager.js';
 import type { ListenerStats } from '../stats.js';
 import { Exchange, respondWithoutBody, type DownstreamRes } from './exchange.js';
@@ -85,6 +88,38 @@ function hashPolicyOf(route: Route, action: ForwardAction): readonly HashMethod[
 
 let activeFaults = 0;
 
+/** The cluster a forwarding action sends this request to (a weighted pick for weighted clusters). */
+function clusterNameOf(action: ForwardAction): string {
+  return action.type === 'cluster' ? action.cluster : pickWeightedCluster(action.weightedClusters).name;
+}
+
+interface EntryMutations {
+  readonly requestMutations: HeaderMutations;
+  readonly responseMutations: HeaderMutations;
+}
+
+const entryMutationCache = new WeakMap<WeightedClusterEntry, EntryMutations>();
+
+/**
+ * A weighted cluster's header operations followed by its route's, merged once per (immutable) entry: an entry
+ * belongs to one route, so the cache never mixes routes, and the request path only looks the result up.
+ */
+function entryMutations(entry: WeightedClusterEntry, route: Route): EntryMutations {
+  let merged = entryMutationCache.get(entry);
+  if (merged === undefined) {
+    const merge = (first: HeaderMutations, then: HeaderMutations): HeaderMutations =>
+      first.add.length === 0 && first.remove.length === 0
+        ? then
+        : { add: [...first.add, ...then.add], remove: [...first.remove, ...then.remove] };
+    merged = {
+      requestMutations: merge(entry.requestHeaders, route.requestHeaders),
+      responseMutations: merge(entry.responseHeaders, route.responseHeaders),
+    };
+    entryMutationCache.set(entry, merged);
+  }
+  return merged;
+}
+
 export class HttpConnectionManager {
   state: ListenerState;
 
@@ -118,7 +153,7 @@ export class HttpConnectionManager {
             : hostHeaderProblem(req as IncomingMessage, target.authority);
       if (malformed !== undefined) {
         (res as ServerResponse).shouldKeepAlive = false;
-        this.fail(req, res, new ProxyFailure('DPE', malformed), started, 'DPE');
+        this.fail(req, res, new ProxyFailure('DPE', malformed), started);
         return;
       }
       ({ authority, path } = target!);
@@ -134,10 +169,10 @@ export class HttpConnectionManager {
     if (this.ctx.draining() && !http2) (res as ServerResponse).shouldKeepAlive = false;
     const host = routes === undefined ? undefined : selectVirtualHost(routes, stripPort(authority, listener));
     const route = host === undefined ? undefined : selectRoute(host, request);
-    if (route === undefined) return this.fail(req, res, new ProxyFailure('NR', authority), started, '');
+    if (route === undefined) return this.fail(req, res, new ProxyFailure('NR', authority), started, request);
     const action = route.action;
-    if (action.type === 'direct_response') return this.direct(req, res, route, action.status, action.body, started);
-    if (action.type === 'redirect') return this.redirect(req, res, route, request, started);
+    if (action.type === 'direct_response') return this.direct(res, route, request, action.status, action.body, started);
+    if (action.type === 'redirect') return this.redirect(res, route, request, started);
     const fault = listener.httpFilters.includes('fault') ? (route.fault ?? listener.fault) : undefined;
     let clusterName: string;
     let hostRewrite = action.hostRewrite;
@@ -149,21 +184,10 @@ export class HttpConnectionManager {
       const picked = pickWeightedCluster(action.weightedClusters);
       clusterName = picked.name;
       if (picked.hostRewrite !== undefined) hostRewrite = picked.hostRewrite;
-      if (picked.requestHeaders.add.length > 0 || picked.requestHeaders.remove.length > 0) {
-        requestMutations = {
-          add: [...picked.requestHeaders.add, ...requestMutations.add],
-          remove: [...picked.requestHeaders.remove, ...requestMutations.remove],
-        };
-      }
-      if (picked.responseHeaders.add.length > 0 || picked.responseHeaders.remove.length > 0) {
-        responseMutations = {
-          add: [...picked.responseHeaders.add, ...responseMutations.add],
-          remove: [...picked.responseHeaders.remove, ...responseMutations.remove],
-        };
-      }
+      ({ requestMutations, responseMutations } = entryMutations(picked, route));
     }
     const cluster = this.ctx.clusters.get(clusterName);
-    if (cluster === undefined) return this.fail(req, res, new ProxyFailure('NC', clusterName), started, route.name);
+    if (cluster === undefined) return this.fail(req, res, new ProxyFailure('NC', clusterName), started, request);
     const rewritten = rewritePath(path, route, action);
     const headers = upstreamRequestHeaders(req.headers, hostRewrite ?? authority, {
       remoteAddress: request.sourceIp,
@@ -198,8 +222,8 @@ export class HttpConnectionManager {
     const { listener, routes } = this.state;
     const target = splitTarget(req.url ?? '/', req.headers.host);
     const upgrade = (req.headers.upgrade ?? '').toLowerCase();
-    const rejectWith = (flag: ResponseFlag, status?: number): void => {
-      const r = syntheticResponse(new ProxyFailure(flag, '', [], status), false);
+    const rejectWith = (flag: ResponseFlag): void => {
+      const r = syntheticResponse(new ProxyFailure(flag), false);
       socket.end(rawResponse(r.status, r.headers, r.body));
       this.ctx.stats.end(r.status, flag, performance.now() - started);
     };
@@ -230,8 +254,7 @@ export class HttpConnectionManager {
       return rejectWith('NR');
     }
     this.ctx.stats.begin();
-    const clusterName = action.type === 'cluster' ? action.cluster : pickWeightedCluster(action.weightedClusters).name;
-    const cluster = this.ctx.clusters.get(clusterName);
+    const cluster = this.ctx.clusters.get(clusterNameOf(action));
     if (cluster === undefined) return rejectWith('NC');
     const headers = upstreamRequestHeaders(req.headers, action.hostRewrite ?? target.authority, {
       remoteAddress: request.sourceIp,
@@ -274,17 +297,16 @@ export class HttpConnectionManager {
           });
           upstream.once('close', () => socket.destroy());
         },
-        onResponseStart: (controller, statusCode, upstreamHeaders) => {
+        onResponseStart: (_controller, statusCode, upstreamHeaders) => {
           // The upstream refused the upgrade: relay its answer as a plain response.
           delete upstreamHeaders['transfer-encoding'];
           socket.write(rawHead(statusCode, { ...upstreamHeaders, connection: 'close' }));
           release(statusCode, '');
-          void controller;
         },
         onResponseData: (_controller, chunk) => void socket.write(chunk),
         onResponseEnd: () => void socket.end(),
         onResponseError: (_controller, error) => {
-          const flag: ResponseFlag = connectFailure(error) ? 'UF' : 'UR';
+          const flag: ResponseFlag = classifyFailure(error) === 'connect-failure' ? 'UF' : 'UR';
           if (!released) {
             rejectWith(flag);
             released = true;
@@ -358,8 +380,7 @@ export class HttpConnectionManager {
     if (action === undefined || (action.type !== 'cluster' && action.type !== 'weighted_clusters')) {
       return reply('NR');
     }
-    const clusterName = action.type === 'cluster' ? action.cluster : pickWeightedCluster(action.weightedClusters).name;
-    const cluster = this.ctx.clusters.get(clusterName);
+    const cluster = this.ctx.clusters.get(clusterNameOf(action));
     if (cluster === undefined) return reply('NC');
     const picked = cluster.picker.pick();
     if (picked.type !== 'complete') return reply('UH');
@@ -422,7 +443,9 @@ export class HttpConnectionManager {
   ): void {
     const ms = performance.now() - started;
     this.ctx.stats.end(status, flags, ms);
-    const entry = (): AccessLogEntry => ({
+    const failed = flags !== '' && flags !== 'DI';
+    if (!failed && this.ctx.accessLog === undefined) return;
+    const entry: AccessLogEntry = {
       listener: this.state.listener.name,
       method: request.method,
       authority: request.authority,
@@ -435,17 +458,18 @@ export class HttpConnectionManager {
       durationMs: Math.round(ms * 1000) / 1000,
       requestId:
         headerString((headers?.['x-request-id'] ?? request.headers['x-request-id']) as string | undefined) ?? '',
-    });
-    if (flags !== '' && flags !== 'DI') this.ctx.logger.warn(entry(), 'request failed in the mesh');
-    this.ctx.accessLog?.(entry());
+    };
+    if (failed) this.ctx.logger.warn(entry, 'request failed in the mesh');
+    this.ctx.accessLog?.(entry);
   }
 
+  /** A rescue-table answer; `request` is undefined when the request could not even be read as one. */
   private fail(
     req: DownstreamReq,
     res: DownstreamRes,
     failure: ProxyFailure,
     started: number,
-    routeName: string,
+    request?: DownstreamRequest,
   ): void {
     const grpc = (req.headers['content-type'] ?? '').startsWith('application/grpc');
     const r = syntheticResponse(failure, grpc);
@@ -456,22 +480,15 @@ export class HttpConnectionManager {
         res.end(r.body);
       }
     }
-    const request = new DownstreamRequest(
-      req.method ?? '',
-      req.headers.host ?? '',
-      req.url ?? '',
-      req.headers,
-      '',
-      false,
-    );
-    void routeName;
-    this.finish(request, undefined, undefined, r.status, failure.flags, '', started);
+    const view =
+      request ?? new DownstreamRequest(req.method ?? '', req.headers.host ?? '', req.url ?? '', req.headers, '', false);
+    this.finish(view, undefined, undefined, r.status, failure.flags, '', started);
   }
 
   private direct(
-    req: DownstreamReq,
     res: DownstreamRes,
     route: Route,
+    request: DownstreamRequest,
     status: number,
     body: string | Uint8Array | undefined,
     started: number,
@@ -482,24 +499,10 @@ export class HttpConnectionManager {
     res.writeHead(status, headers);
     if (body !== undefined) res.end(body);
     else res.end();
-    const request = new DownstreamRequest(
-      req.method ?? '',
-      req.headers.host ?? '',
-      req.url ?? '',
-      req.headers,
-      '',
-      false,
-    );
     this.finish(request, route, undefined, status, '', '', started);
   }
 
-  private redirect(
-    req: DownstreamReq,
-    res: DownstreamRes,
-    route: Route,
-    request: DownstreamRequest,
-    started: number,
-  ): void {
+  private redirect(res: DownstreamRes, route: Route, request: DownstreamRequest, started: number): void {
     const a = route.action;
     if (a.type !== 'redirect') return;
     const [authHost, authPort] = splitHostPort(request.authority);
@@ -522,7 +525,6 @@ export class HttpConnectionManager {
     res.writeHead(a.responseCode, { location, 'content-length': '0' });
     res.end();
     this.finish(request, route, undefined, a.responseCode, '', '', started);
-    void req;
   }
 }
 
@@ -581,20 +583,6 @@ function isBodyless(req: DownstreamReq, http2: boolean): boolean {
   return h['transfer-encoding'] === undefined && (h['content-length'] === undefined || h['content-length'] === '0');
 }
 
-export function connectFailure(error: Error): boolean {
-  const code = (error as { code?: string }).code;
-  return (
-    code === 'ECONNREFUSED' ||
-    code === 'UND_ERR_CONNECT_TIMEOUT' ||
-    code === 'EHOSTUNREACH' ||
-    code === 'ENETUNREACH' ||
-    code === 'EADDRNOTAVAIL' ||
-    code === 'ETIMEDOUT' ||
-    code === 'ENOTFOUND' ||
-    code === 'EAI_AGAIN'
-  );
-}
-
 function rawHead(status: number, headers: Record<string, string | string[] | undefined>): string {
   let head = `HTTP/1.1 ${status} ${status === 101 ? 'Switching Protocols' : statusText(status)}\r\n`;
   for (const name in headers) {
@@ -626,5 +614,3 @@ function statusText(status: number): string {
       return 'Status';
   }
 }
-
-export { RESPONSE_FLAGS_HEADER, type ServerResponse, type Http2ServerResponse };

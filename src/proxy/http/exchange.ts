@@ -17,7 +17,7 @@ import type { DownstreamReq } from './connection-manager.js';
 import { applyMutations, stripResponseHopByHop } from './headers.js';
 import type { DownstreamRequest } from './request-view.js';
 import { ProxyFailure, syntheticResponse, type ResponseFlag } from './rescue.js';
-import { backOffMs, retriableFailure, retriableResponse, type AttemptFailure } from './retry.js';
+import { backOffMs, classifyFailure, retriableFailure, retriableResponse, type AttemptFailure } from './retry.js';
 
 export type DownstreamRes = ServerResponse | Http2ServerResponse;
 
@@ -57,8 +57,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private routeTimer: NodeJS.Timeout | undefined;
   private tryTimer: NodeJS.Timeout | undefined;
   private extraFlags: ResponseFlag[] | undefined;
-  private retrying = false;
   private counted = false;
+  /** The response status sent downstream (0 before the response started). */
+  private status = 0;
   /** The endpoint of the latest attempt, for the access log. */
   private lastUpstream = '';
   private readonly onDrain = (): void => this.controller?.resume();
@@ -228,13 +229,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const { res, action, responseMutations, cluster } = this.init;
     const retry = action.retry;
     const grpcStatus = headers['grpc-status'] as string | undefined;
-    if (
-      retry !== undefined &&
-      this.init.bodyless &&
-      this.attempts <= retry.numRetries &&
-      retriableResponse(retry, status, grpcStatus) &&
-      this.canRetry()
-    ) {
+    if (retry !== undefined && this.mayRetry() && retriableResponse(retry, status, grpcStatus)) {
       this.discard();
       return this.scheduleRetry();
     }
@@ -257,8 +252,6 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.status = status;
     if (endStream) this.complete(status, '');
   }
-
-  private status = 0;
 
   private onUpstreamEnd(trailers: IncomingHttpHeaders | undefined): void {
     if (this.discarding) {
@@ -295,17 +288,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.resetDownstream();
       return this.complete(this.status || 502, 'UR');
     }
-    const failure: AttemptFailure = classify(error);
+    const failure: AttemptFailure = classifyFailure(error);
     if (failure === 'connect-failure') cluster.stats.cxConnectFail++;
     else cluster.stats.rqReset++;
     const retry = action.retry;
-    if (
-      retry !== undefined &&
-      this.init.bodyless &&
-      this.attempts <= retry.numRetries &&
-      retriableFailure(retry, failure) &&
-      this.canRetry()
-    ) {
+    if (retry !== undefined && this.mayRetry() && retriableFailure(retry, failure)) {
       this.rememberTried();
       return this.scheduleRetry();
     }
@@ -314,9 +301,20 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.failWith(new ProxyFailure(flag, error.message, extra));
   }
 
-  private canRetry(): boolean {
-    const { cluster } = this.init;
-    return cluster.config.circuitBreakers.maxRetries > cluster.stats.rqRetryActive && !this.finished;
+  /**
+   * Whether another attempt is allowed at all (the retry condition is the caller's): a retry policy, no request body
+   * (never buffered, so never replayed), retries left, and the cluster's max_retries breaker not open.
+   */
+  private mayRetry(): boolean {
+    const { cluster, action, bodyless } = this.init;
+    const retry = action.retry;
+    return (
+      retry !== undefined &&
+      bodyless &&
+      !this.finished &&
+      this.attempts <= retry.numRetries &&
+      cluster.config.circuitBreakers.maxRetries > cluster.stats.rqRetryActive
+    );
   }
 
   private discard(): void {
@@ -338,10 +336,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const { action, cluster } = this.init;
     cluster.stats.rqRetry++;
     cluster.stats.rqRetryActive++;
-    this.retrying = true;
     const wait = backOffMs(action.retry!, this.attempts);
     setTimeout(() => {
-      this.retrying = false;
       cluster.stats.rqRetryActive--;
       if (!this.finished) {
         this.controller = undefined;
@@ -355,12 +351,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.finished) return;
     const { cluster, action } = this.init;
     cluster.stats.rqTimeout++;
-    if (perTry && !this.responding) {
-      const retry = action.retry!;
-      if (this.init.bodyless && this.attempts <= retry.numRetries && retriableFailure(retry, 'timeout')) {
-        this.discard();
-        return this.scheduleRetry();
-      }
+    if (perTry && !this.responding && this.mayRetry() && retriableFailure(action.retry!, 'timeout')) {
+      this.discard();
+      return this.scheduleRetry();
     }
     if (this.responding) {
       this.abortUpstream();
@@ -452,27 +445,6 @@ export function respondWithoutBody(res: DownstreamRes, status: number, headers: 
   } else {
     res.writeHead(status, headers);
     res.end();
-  }
-}
-
-function classify(error: Error): AttemptFailure {
-  let code = (error as { code?: string }).code;
-  // An HTTP/2 stream still pending when its session failed to connect is cancelled with the connect error as cause.
-  if (code === 'ERR_HTTP2_STREAM_CANCEL') code = ((error as { cause?: { code?: string } }).cause ?? {}).code;
-  switch (code) {
-    case 'ECONNREFUSED':
-    case 'UND_ERR_CONNECT_TIMEOUT':
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-    case 'EADDRNOTAVAIL':
-    case 'ETIMEDOUT':
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'connect-failure';
-    case 'REFUSED_STREAM':
-      return 'refused-stream';
-    default:
-      return 'reset';
   }
 }
 

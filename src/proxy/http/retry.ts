@@ -50,3 +50,25 @@ export function backOffMs(policy: RetryPolicy, retry: number, random: () => numb
   const ceiling = Math.min(max, (2 ** Math.min(retry, 30) - 1) * base);
   return Math.floor(random() * ceiling);
 }
+
+/** What kind of failure before any response an upstream error is (Node, undici and HTTP/2 error codes). */
+export function classifyFailure(error: Error): AttemptFailure {
+  let code = (error as { code?: string }).code;
+  // An HTTP/2 stream still pending when its session failed to connect is cancelled with the connect error as cause.
+  if (code === 'ERR_HTTP2_STREAM_CANCEL') code = ((error as { cause?: { code?: string } }).cause ?? {}).code;
+  switch (code) {
+    case 'ECONNREFUSED':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EADDRNOTAVAIL':
+    case 'ETIMEDOUT':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'connect-failure';
+    case 'REFUSED_STREAM':
+      return 'refused-stream';
+    default:
+      return 'reset';
+  }
+}

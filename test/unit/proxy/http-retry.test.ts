@@ -1,7 +1,7 @@
-import { test } from 'node:test';
+import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RetryPolicy } from '../../../src/proxy/config/index.js';
-import { backOffMs, retriableFailure, retriableResponse } from '../../../src/proxy/http/retry.js';
+import { backOffMs, classifyFailure, retriableFailure, retriableResponse } from '../../../src/proxy/http/retry.js';
 
 function policy(retryOn: string[], extra: Partial<RetryPolicy> = {}): RetryPolicy {
   return {
@@ -115,4 +115,26 @@ test('backOffMs: a random time in [0, (2^n - 1) * base), capped at the maximum',
     const ms = backOffMs(p, 1 + (i % 10));
     assert.ok(Number.isInteger(ms) && ms >= 0 && ms < 250, String(ms));
   }
+});
+
+describe('classifyFailure', () => {
+  const error = (code: string, cause?: string): Error =>
+    Object.assign(new Error(code), { code }, cause !== undefined ? { cause: { code: cause } } : {});
+
+  it('reads connect errors from Node and undici as connect failures', () => {
+    for (const code of ['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ETIMEDOUT', 'ENOTFOUND']) {
+      assert.equal(classifyFailure(error(code)), 'connect-failure', code);
+    }
+  });
+
+  it('looks through an HTTP/2 stream cancelled by its session failing to connect', () => {
+    assert.equal(classifyFailure(error('ERR_HTTP2_STREAM_CANCEL', 'ECONNREFUSED')), 'connect-failure');
+    assert.equal(classifyFailure(error('ERR_HTTP2_STREAM_CANCEL')), 'reset');
+  });
+
+  it('tells a refused stream from a reset', () => {
+    assert.equal(classifyFailure(error('REFUSED_STREAM')), 'refused-stream');
+    assert.equal(classifyFailure(error('UND_ERR_SOCKET')), 'reset');
+    assert.equal(classifyFailure(new Error('no code')), 'reset');
+  });
 });
