@@ -5,46 +5,10 @@
  * endpoint.
  */
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { startControl, runCli, type RunningControl } from '../helpers/processes.js';
-import { podIp, startEchoApp, startSidecar, type SidecarProcess } from '../helpers/sidecars.js';
+import { podIp, send, startEchoApp, startSidecar, type SidecarProcess } from '../helpers/sidecars.js';
 import { waitUntil } from '../helpers/grpc-xds.js';
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function send(
-  url: string,
-  opts: { method?: string; path?: string; headers?: Record<string, string>; body?: Buffer } = {},
-): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const u = new URL(url);
-    const req = request(
-      {
-        host: u.hostname,
-        port: u.port,
-        method: opts.method ?? 'GET',
-        path: opts.path ?? `${u.pathname}${u.search}`,
-        headers: opts.headers,
-        agent: false,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(opts.body);
-  });
-}
 
 const SERVICE = `
 apiVersion: v1
@@ -107,20 +71,20 @@ describe('sidecar over HTTP/1.1 (real processes)', () => {
   it('routes by the Host header and by an absolute-form (HTTP proxy) request line', async () => {
     const byHost = await send(client.outbound, { path: '/a?x=1', headers: { host } });
     assert.equal(byHost.status, 200);
-    const echoed = JSON.parse(byHost.body) as { name: string; url: string; host: string };
+    const echoed = JSON.parse(byHost.text) as { name: string; url: string; host: string };
     assert.equal(echoed.name, 'backend-1');
     assert.equal(echoed.url, '/a?x=1');
     assert.equal(echoed.host, host);
     const byProxy = await send(client.outbound, { path: 'http://backend:80/b', headers: { host: 'backend:80' } });
     assert.equal(byProxy.status, 200);
-    assert.equal((JSON.parse(byProxy.body) as { url: string }).url, '/b');
+    assert.equal((JSON.parse(byProxy.text) as { url: string }).url, '/b');
   });
 
   it('adds x-request-id and x-forwarded-proto, keeps a client request id, drops hop-by-hop headers', async () => {
     const r = await send(client.outbound, {
       headers: { host, connection: 'keep-alive, x-secret', 'x-secret': 'no', 'x-request-id': 'abc' },
     });
-    const seen = (JSON.parse(r.body) as { headers: Record<string, string> }).headers;
+    const seen = (JSON.parse(r.text) as { headers: Record<string, string> }).headers;
     assert.equal(seen['x-request-id'], 'abc');
     assert.equal(seen['x-forwarded-proto'], 'http');
     // The server's sidecar appends the calling pod (the client sidecar's address) to x-forwarded-for.
@@ -128,7 +92,7 @@ describe('sidecar over HTTP/1.1 (real processes)', () => {
     assert.equal(seen['x-secret'], undefined);
     const fresh = await send(client.outbound, { headers: { host } });
     assert.match(
-      (JSON.parse(fresh.body) as { headers: Record<string, string> }).headers['x-request-id']!,
+      (JSON.parse(fresh.text) as { headers: Record<string, string> }).headers['x-request-id']!,
       /^[0-9a-f-]{36}$/,
     );
   });
@@ -137,7 +101,7 @@ describe('sidecar over HTTP/1.1 (real processes)', () => {
     const body = Buffer.alloc(4 * 1024 * 1024, 7);
     const r = await send(client.outbound, { method: 'POST', headers: { host }, body });
     assert.equal(r.status, 200);
-    assert.equal((JSON.parse(r.body) as { bytes: number }).bytes, body.length);
+    assert.equal((JSON.parse(r.text) as { bytes: number }).bytes, body.length);
   });
 
   it('answers an unknown host 404 with response flag NR', async () => {
@@ -149,25 +113,25 @@ describe('sidecar over HTTP/1.1 (real processes)', () => {
   it('serves 200 sequential requests without a failure', async () => {
     for (let i = 0; i < 200; i++) {
       const r = await send(client.outbound, { path: `/n/${i}`, headers: { host } });
-      assert.equal(r.status, 200, `request ${i}: ${r.body}`);
+      assert.equal(r.status, 200, `request ${i}: ${r.text}`);
     }
   });
 
   it('reports readiness, clusters, config and metrics on its admin, health and stats ports', async () => {
-    assert.equal((await send(`${client.admin}/ready`)).body, 'LIVE\n');
+    assert.equal((await send(`${client.admin}/ready`)).text, 'LIVE\n');
     assert.equal((await send(`${client.health}/healthz/ready`)).status, 200);
     const clusters = await send(`${client.admin}/clusters`);
     assert.match(
-      clusters.body,
+      clusters.text,
       new RegExp(
         `outbound\\|80\\|\\|${host.replace(/\./g, '\\.')}::${server.podIp.replace(/\./g, '\\.')}:15006::health_flags::healthy`,
       ),
     );
-    const dump = JSON.parse((await send(`${client.admin}/config_dump`)).body) as { versions: Record<string, string> };
+    const dump = JSON.parse((await send(`${client.admin}/config_dump`)).text) as { versions: Record<string, string> };
     assert.notEqual(dump.versions.listeners, '');
-    const memory = JSON.parse((await send(`${client.admin}/memory`)).body) as { rss: number; heap_used: number };
+    const memory = JSON.parse((await send(`${client.admin}/memory`)).text) as { rss: number; heap_used: number };
     assert.ok(memory.rss > memory.heap_used && memory.heap_used > 0);
-    const metrics = (await send(`http://${client.podIp}:15090/stats/prometheus`)).body;
+    const metrics = (await send(`http://${client.podIp}:15090/stats/prometheus`)).text;
     assert.match(
       metrics,
       /istio_requests_total\{reporter="source",listener="outbound",response_code_class="2xx",response_flags="-"\} \d+/,
@@ -205,7 +169,7 @@ spec:
     );
     const slow = await inFlight;
     assert.equal(slow.status, 200);
-    assert.equal(slow.body, 'slow done');
+    assert.equal(slow.text, 'slow done');
     assert.equal(slow.headers['x-route'], undefined, 'the in-flight request kept the route it started with');
     const deleted = await runCli(['delete', 'virtualservice', 'backend'], control.env);
     assert.equal(deleted.code, 0, deleted.stderr);

@@ -24,13 +24,7 @@ import {
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import {
-  createServer as createHttp1Server,
-  request,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type ServerResponse,
-} from 'node:http';
+import { createServer as createHttp1Server, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import {
   connect as http2Connect,
   createServer as createHttp2Server,
@@ -42,7 +36,7 @@ import { Readable, type Duplex } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { Agent, WebSocket } from 'undici';
 import { startControl, runCli, type RunningControl } from '../helpers/processes.js';
-import { podIp, startSidecar, type SidecarProcess } from '../helpers/sidecars.js';
+import { podIp, send, startSidecar, type SidecarProcess } from '../helpers/sidecars.js';
 import { waitUntil } from '../helpers/grpc-xds.js';
 
 const SERVICES = `
@@ -318,48 +312,6 @@ async function startGrpcApp(host: string): Promise<{ server: GrpcServer; port: n
 
 // ---------------------------------------------------------------------------------------------------------------
 // Clients.
-
-interface Reply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  trailers: Record<string, string | undefined>;
-  body: Buffer;
-}
-
-function send(
-  url: string,
-  opts: { method?: string; path?: string; headers?: Record<string, string>; body?: Buffer | Readable } = {},
-): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const u = new URL(url);
-    const req = request(
-      {
-        host: u.hostname,
-        port: u.port,
-        method: opts.method ?? 'GET',
-        path: opts.path ?? `${u.pathname}${u.search}`,
-        headers: opts.headers,
-        agent: false,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            trailers: res.trailers,
-            body: Buffer.concat(chunks),
-          }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    if (opts.body instanceof Readable) opts.body.pipe(req);
-    else req.end(opts.body);
-  });
-}
 
 /** Resident set size of a process in bytes (VmRSS). */
 function rss(pid: number): number {

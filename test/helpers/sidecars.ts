@@ -4,7 +4,15 @@
  * then uses Shoal's standard ports on its pod address.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { Readable } from 'node:stream';
 import { SHOAL_BIN } from './processes.js';
 
 const BLOCK = (process.pid % 250) + 1;
@@ -142,4 +150,54 @@ export async function startEchoApp(
         server.closeAllConnections();
       }),
   };
+}
+
+export interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  trailers: Record<string, string | undefined>;
+  body: Buffer;
+  /** The body as UTF-8 text. */
+  text: string;
+}
+
+/**
+ * One HTTP/1.1 request on its own connection (no agent), the whole response collected. `url` names the server (a
+ * sidecar's outbound listener, an admin port); `path` overrides its path, for absolute-form targets.
+ */
+export function send(
+  url: string,
+  opts: { method?: string; path?: string; headers?: Record<string, string>; body?: Buffer | Readable } = {},
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const req = request(
+      {
+        host: u.hostname,
+        port: u.port,
+        method: opts.method ?? 'GET',
+        path: opts.path ?? `${u.pathname}${u.search}`,
+        headers: opts.headers,
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks);
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            trailers: res.trailers,
+            body,
+            text: body.toString(),
+          });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    if (opts.body instanceof Readable) opts.body.pipe(req);
+    else req.end(opts.body);
+  });
 }
