@@ -26,6 +26,7 @@ import { XdsClient, sidecarNode, type XdsClientOptions } from '../../src/proxy/x
 import { waitUntil } from '../helpers/grpc-xds.js';
 import { tempDir } from '../helpers/processes.js';
 import { startXdsServer, type TestXdsServer } from './xds-test-client.js';
+import { assignment, cluster, healthOf } from './xds-client-fixtures.js';
 
 const NODE = sidecarNode({
   podIp: '127.0.0.1',
@@ -46,23 +47,6 @@ after(async () => {
   for (const fn of cleanup.reverse()) await fn();
   await xds.server.stop(100);
 });
-
-function cluster(name: string, extra: ProtoObject = {}): ProtoObject {
-  return {
-    name,
-    type: 'EDS',
-    eds_cluster_config: { eds_config: { ads: {} } },
-    connect_timeout: { seconds: 1 },
-    ...extra,
-  };
-}
-
-function assignment(name: string, ip: string): ProtoObject {
-  return {
-    cluster_name: name,
-    endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: ip, port_value: 80 } } } }] }],
-  };
-}
 
 function routes(): ProtoObject {
   return {
@@ -239,12 +223,6 @@ let addresses: ControlPlaneAddresses;
 
 async function entry(name: string): Promise<Resource | undefined> {
   return cp.storeInstance.get('WorkloadEntry', 'default', name);
-}
-
-function healthOf(we: Resource | undefined): { status: string; message?: string } | undefined {
-  return (
-    we?.status as { conditions?: { type: string; status: string; message?: string }[] } | undefined
-  )?.conditions?.find((c) => c.type === 'Healthy');
 }
 
 function sidecar(workload: string, podIp: string, mode: XdsClientOptions['mode'] = 'delta'): XdsClient {

@@ -18,28 +18,12 @@ import { outboundListener } from '../../src/control/xds/translate/listeners.js';
 import { XdsClient, sidecarNode } from '../../src/proxy/xds-client/index.js';
 import { waitUntil } from '../helpers/grpc-xds.js';
 import { startXdsServer, type TestXdsServer } from './xds-test-client.js';
+import { assignment, cluster } from './xds-client-fixtures.js';
 
 const IDENTITY = { podIp: '127.0.0.1', workload: 'web-1', namespace: 'default', serviceAccount: 'web', appPort: 9080 };
 const NODE = sidecarNode(IDENTITY);
 let xds: TestXdsServer;
 const clients: XdsClient[] = [];
-
-function cluster(name: string, extra: ProtoObject = {}): ProtoObject {
-  return {
-    name,
-    type: 'EDS',
-    eds_cluster_config: { eds_config: { ads: {} } },
-    connect_timeout: { seconds: 1 },
-    ...extra,
-  };
-}
-
-function assignment(name: string, ip: string): ProtoObject {
-  return {
-    cluster_name: name,
-    endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: ip, port_value: 80 } } } }] }],
-  };
-}
 
 function routes(regex = '/.*'): ProtoObject {
   return {

@@ -12,6 +12,7 @@ import type { ProxyConfig } from '../../src/proxy/config/index.js';
 import { XdsClient, sidecarNode, type SidecarIdentity } from '../../src/proxy/xds-client/index.js';
 import { waitUntil } from '../helpers/grpc-xds.js';
 import { tempDir } from '../helpers/processes.js';
+import { healthOf } from './xds-client-fixtures.js';
 
 const ECHO = 'outbound|8080||echo.default.svc.cluster.local';
 let cp: ControlPlane;
@@ -48,12 +49,6 @@ function client(workload: string, podIp: string): XdsClient {
 
 async function entry(name: string): Promise<Resource | undefined> {
   return cp.storeInstance.get('WorkloadEntry', 'default', name);
-}
-
-function healthOf(we: Resource | undefined): { status: string; message?: string } | undefined {
-  return (
-    we?.status as { conditions?: { type: string; status: string; message?: string }[] } | undefined
-  )?.conditions?.find((c) => c.type === 'Healthy');
 }
 
 before(async () => {
