@@ -16,7 +16,7 @@ http2.on('stream', (stream, headers) => {
 });
 
 before(async () => {
-  server = createSniffingServer({ http1, http2, sniffTimeoutMs: 300 });
+  server = createSniffingServer({ http1: (socket) => http1.emit('connection', socket), http2, sniffTimeoutMs: 300 });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   port = (server.address() as AddressInfo).port;
 });

@@ -8,10 +8,8 @@
  * HTTP/1.1 upgrades (WebSocket) are forwarded as upgrades; `CONNECT host:port` opens a TCP tunnel when a route
  * with a connect matcher sends it to a cluster.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import type { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import type { Logger } from '../../core/logger.js';
 import {
   pickWeightedCluster,
@@ -28,16 +26,17 @@ import {
 } from '../config/index.js';
 import { matchHeader } from '../config/matchers.js';
 import { computeRequestHash, parseHashPolicies, type HashMethod } from '../lb/hash-policy.js';
+import type { Http1Request, Http1Response } from '../http1/server.js';
 import { ProxyFailure, syntheticResponse, type ResponseFlag } from './rescue.js';
 import { classifyFailure } from './retry.js';
 import type { ClusterManager, UpstreamCluster } from '../upstream/cluster-manager.js';
 import type { ListenerStats } from '../stats.js';
-import { Exchange, respondWithoutBody, type DownstreamRes } from './exchange.js';
+import { endResponse, Exchange, respondWithoutBody, type DownstreamRes } from './exchange.js';
 import { headerString, upstreamRequestHeaders } from './headers.js';
 import { DownstreamRequest, splitTarget } from './request-view.js';
 import { openTunnel, splitAuthority } from './tunnel.js';
 
-export type DownstreamReq = IncomingMessage | Http2ServerRequest;
+export type DownstreamReq = Http1Request | Http2ServerRequest;
 
 /** What a listener's connection manager reads at request time (swapped whole on a configuration change). */
 export interface ListenerState {
@@ -57,7 +56,7 @@ export interface ConnectionManagerContext {
    * An HTTP/1.1 upgrade no route enables: hand the request back to be answered as a plain request (the listener
    * replays it without its Upgrade headers). Without it such an upgrade is answered 404 NR.
    */
-  readonly ignoreUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  readonly ignoreUpgrade?: (req: Http1Request, socket: Socket, head: Buffer) => void;
 }
 
 export interface AccessLogEntry {
@@ -141,8 +140,8 @@ export class HttpConnectionManager {
     let path: string;
     if (http2) {
       const h = req.headers;
-      authority = (h[':authority'] as string | undefined) ?? h.host ?? '';
-      path = (h[':path'] as string | undefined) ?? '/';
+      authority = h[':authority'] ?? h.host ?? '';
+      path = h[':path'] ?? '/';
     } else {
       const target = splitTarget(req.url ?? '/', req.headers.host);
       const malformed =
@@ -150,9 +149,9 @@ export class HttpConnectionManager {
           ? 'malformed request target'
           : req.httpVersionMajor !== 1
             ? 'HTTP/0.9 request'
-            : hostHeaderProblem(req as IncomingMessage, target.authority);
+            : hostHeaderProblem(req as Http1Request, target.authority);
       if (malformed !== undefined) {
-        (res as ServerResponse).shouldKeepAlive = false;
+        (res as Http1Response).shouldKeepAlive = false;
         this.fail(req, res, new ProxyFailure('DPE', malformed), started);
         return;
       }
@@ -166,7 +165,7 @@ export class HttpConnectionManager {
       req.socket?.remoteAddress ?? '',
       http2,
     );
-    if (this.ctx.draining() && !http2) (res as ServerResponse).shouldKeepAlive = false;
+    if (this.ctx.draining() && !http2) (res as Http1Response).shouldKeepAlive = false;
     const host = routes === undefined ? undefined : selectVirtualHost(routes, stripPort(authority, listener));
     const route = host === undefined ? undefined : selectRoute(host, request);
     if (route === undefined) return this.fail(req, res, new ProxyFailure('NR', authority), started, request);
@@ -217,7 +216,7 @@ export class HttpConnectionManager {
   };
 
   /** The 'upgrade' handler of the HTTP/1.1 server (WebSocket and other upgrades). */
-  readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+  readonly onUpgrade = (req: Http1Request, socket: Socket, head: Buffer): void => {
     const started = performance.now();
     const { listener, routes } = this.state;
     const target = splitTarget(req.url ?? '/', req.headers.host);
@@ -322,7 +321,7 @@ export class HttpConnectionManager {
    * inbound listener, a CONNECT to this pod's own address goes straight to that port (a peer sidecar tunnelling to
    * the app); anything else follows the routes, like on the outbound listener.
    */
-  readonly onConnect = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+  readonly onConnect = (req: Http1Request, socket: Socket, head: Buffer): void => {
     const started = performance.now();
     this.ctx.stats.begin();
     const { listener, routes } = this.state;
@@ -497,8 +496,7 @@ export class HttpConnectionManager {
     for (const h of route.responseHeaders.add) headers[h.name] = h.value;
     if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
     res.writeHead(status, headers);
-    if (body !== undefined) res.end(body);
-    else res.end();
+    endResponse(res, body);
     this.finish(request, route, undefined, status, '', '', started);
   }
 
@@ -523,7 +521,7 @@ export class HttpConnectionManager {
     } else if (a.regexRewrite !== undefined) path = path.replace(a.regexRewrite.regex, a.regexRewrite.substitution);
     const location = `${scheme}://${host}${port !== '' ? `:${port}` : ''}${path}${query}`;
     res.writeHead(a.responseCode, { location, 'content-length': '0' });
-    res.end();
+    endResponse(res);
     this.finish(request, route, undefined, a.responseCode, '', '', started);
   }
 }
@@ -532,7 +530,7 @@ export class HttpConnectionManager {
  * Why an HTTP/1.x request's Host header makes it malformed (RFC 9112 3.2: an HTTP/1.1 request needs exactly one
  * Host, unless its absolute-form target names the authority; more than one is never allowed), or undefined.
  */
-function hostHeaderProblem(req: IncomingMessage, targetAuthority: string): string | undefined {
+function hostHeaderProblem(req: Http1Request, targetAuthority: string): string | undefined {
   const raw = req.rawHeaders;
   let hosts = 0;
   for (let i = 0; i < raw.length; i += 2) {

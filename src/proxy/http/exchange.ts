@@ -7,19 +7,21 @@
  * max_retries circuit breakers. A failure before the response started is answered from the rescue table; after,
  * the downstream is reset, never left hanging.
  */
-import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { constants as h2, type ClientHttp2Stream, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { ForwardAction, HeaderMutations, LbEndpoint as ConfigLbEndpoint, Route } from '../config/index.js';
 import type { PickComplete } from '../lb/types.js';
 import type { UpstreamCluster } from '../upstream/cluster-manager.js';
+import type { Http1Request, Http1Response } from '../http1/server.js';
 import type { DownstreamReq } from './connection-manager.js';
 import { applyMutations, stripResponseHopByHop } from './headers.js';
 import type { DownstreamRequest } from './request-view.js';
 import { ProxyFailure, syntheticResponse, type ResponseFlag } from './rescue.js';
 import { backOffMs, classifyFailure, retriableFailure, retriableResponse, type AttemptFailure } from './retry.js';
 
-export type DownstreamRes = ServerResponse | Http2ServerResponse;
+export type DownstreamRes = Http1Response | Http2ServerResponse;
 
 export interface ExchangeInit {
   readonly req: DownstreamReq;
@@ -136,7 +138,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
         path,
         method: request.method,
         headers: headers as Record<string, string>,
-        body: bodyless ? null : (req as NodeJS.ReadableStream as never),
+        body: bodyless ? null : bodyOf(req, request.http2),
         blocking: false,
       },
       this,
@@ -159,7 +161,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     });
     stream.on('data', (chunk: Buffer) => {
       if (this.discarding || this.finished) return;
-      if (!(this.init.res as ServerResponse).write(chunk)) {
+      if (!(this.init.res as Http1Response).write(chunk)) {
         stream.pause();
         this.init.res.once('drain', () => stream.resume());
       }
@@ -182,11 +184,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     });
     stream.on('error', (error: Error) => this.onAttemptError(error));
     if (!bodyless) {
-      const h2req = req as Http2ServerRequest;
-      h2req.pipe(stream);
+      bodyOf(req, request.http2)?.pipe(stream);
       if (request.http2) {
         // Request trailers (gRPC clients rarely send them, but HTTP/2 allows them).
-        h2req.stream.once('trailers', (t: OutgoingHttpHeaders) => {
+        (req as Http2ServerRequest).stream.once('trailers', (t: OutgoingHttpHeaders) => {
           stream.sendTrailers(stripPseudo(t));
         });
       }
@@ -208,7 +209,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseData(controller: Controller, chunk: Buffer): void {
     if (this.discarding || this.finished) return;
-    if (!(this.init.res as ServerResponse).write(chunk)) {
+    if (!(this.init.res as Http1Response).write(chunk)) {
       controller.pause();
       this.init.res.once('drain', this.onDrain);
     }
@@ -243,7 +244,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.extraFlags !== undefined) headers['x-shoal-response-flags'] = this.extraFlags.join(',');
     try {
       if (endStream) respondWithoutBody(res, status, headers);
-      else res.writeHead(status, headers as OutgoingHttpHeaders);
+      else res.writeHead(status, headers);
     } catch {
       // Invalid headers from the upstream (for this downstream protocol): answer as a protocol failure.
       this.responding = false;
@@ -269,7 +270,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       }
       if (any) res.addTrailers(stripPseudo(trailers));
     }
-    res.end();
+    endResponse(res);
     this.complete(this.status, '');
   }
 
@@ -401,7 +402,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if ('stream' in res && res.stream !== undefined) {
       res.stream.close(h2.NGHTTP2_INTERNAL_ERROR);
     } else {
-      (res as ServerResponse).socket?.destroy();
+      (res as Http1Response).socket.destroy();
     }
   }
 
@@ -444,8 +445,18 @@ export function respondWithoutBody(res: DownstreamRes, status: number, headers: 
     res.stream.respond({ ...headers, [h2.HTTP2_HEADER_STATUS]: status }, { endStream: true });
   } else {
     res.writeHead(status, headers);
-    res.end();
+    endResponse(res);
   }
+}
+
+/** Ends either kind of response (their `end` overloads do not unify for a call through the union). */
+export function endResponse(res: DownstreamRes, body?: string | Uint8Array): void {
+  (res as Http1Response).end(body);
+}
+
+/** The downstream request's body as a stream: an HTTP/2 request is one; an HTTP/1 request has one when it has a body. */
+function bodyOf(req: DownstreamReq, http2: boolean): Readable | null {
+  return http2 ? (req as Http2ServerRequest) : (req as Http1Request).body;
 }
 
 function stripPseudo<T extends Record<string, unknown>>(headers: T): T {

@@ -21,7 +21,6 @@ export type ParseErrorCode =
   | 'INVALID_METHOD'
   | 'INVALID_TARGET'
   | 'INVALID_VERSION'
-  | 'UNSUPPORTED_VERSION'
   | 'INVALID_HEADER'
   | 'INVALID_CONTENT_LENGTH'
   | 'INVALID_TRANSFER_ENCODING'
@@ -34,7 +33,7 @@ export class HttpParseError extends Error {
     readonly code: ParseErrorCode,
     message: string,
     /** The status a server answers it with. */
-    readonly status: 400 | 431 | 501 | 505 = 400,
+    readonly status: 400 | 431 | 501 = 400,
   ) {
     super(message);
     this.name = 'HttpParseError';
@@ -93,11 +92,14 @@ const enum State {
 const TOKEN = new Uint8Array(256);
 const FIELD_VALUE = new Uint8Array(256);
 const TARGET = new Uint8Array(256);
+/** Methods are tokens; every registered one is upper case (a lowercase `get` is refused, as llhttp does). */
+const METHOD = new Uint8Array(256);
 for (let c = 0; c < 256; c++) {
   const ch = String.fromCharCode(c);
   TOKEN[c] = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/.test(ch) ? 1 : 0;
   FIELD_VALUE[c] = (c >= 0x20 && c !== 0x7f) || c === 0x09 ? 1 : 0;
   TARGET[c] = c > 0x20 && c !== 0x7f ? 1 : 0;
+  METHOD[c] = /[A-Z0-9\-_]/.test(ch) ? 1 : 0;
 }
 const HEX = new Int8Array(256).fill(-1);
 for (let c = 0; c < 10; c++) HEX[48 + c] = c;
@@ -404,7 +406,7 @@ function parseRequestHead(text: string): MessageHead {
   const sp1 = text.indexOf(' ');
   if (sp1 <= 0 || sp1 > eol) throw new HttpParseError('INVALID_REQUEST_LINE', 'malformed request line');
   for (let i = 0; i < sp1; i++) {
-    if (TOKEN[text.charCodeAt(i)] === 0) throw new HttpParseError('INVALID_METHOD', 'invalid method');
+    if (METHOD[text.charCodeAt(i)] === 0) throw new HttpParseError('INVALID_METHOD', 'invalid method');
   }
   const sp2 = text.indexOf(' ', sp1 + 1);
   if (sp2 < 0 || sp2 > eol || sp2 === sp1 + 1) {
@@ -449,18 +451,16 @@ function parseResponseHead(text: string): MessageHead {
   return head;
 }
 
-/** `HTTP/1.0` or `HTTP/1.1` at text[from, to): the minor version. */
+/**
+ * `HTTP/1.0` or `HTTP/1.1` at text[from, to): the minor version. Any other version is refused with 400 (as llhttp
+ * and Envoy do): a higher minor version is not "compatible enough" for a proxy that must frame it.
+ */
 function parseVersion(text: string, from: number, to: number): number {
-  if (to - from !== 8 || !text.startsWith('HTTP/', from) || text.charCodeAt(from + 6) !== 46) {
-    throw new HttpParseError('INVALID_VERSION', 'malformed HTTP version');
+  if (to - from === 8 && text.startsWith('HTTP/1.', from)) {
+    const minor = text.charCodeAt(from + 7) - 48;
+    if (minor === 0 || minor === 1) return minor;
   }
-  const major = text.charCodeAt(from + 5) - 48;
-  const minor = text.charCodeAt(from + 7) - 48;
-  if (major < 0 || major > 9 || minor < 0 || minor > 9) {
-    throw new HttpParseError('INVALID_VERSION', 'malformed HTTP version');
-  }
-  if (major !== 1) throw new HttpParseError('UNSUPPORTED_VERSION', 'HTTP version not supported', 505);
-  return minor;
+  throw new HttpParseError('INVALID_VERSION', 'unsupported or malformed HTTP version');
 }
 
 /** Header (or trailer) fields from text[from, end): validated, appended to `out` as name, value pairs. */

@@ -19,23 +19,17 @@
  * GOAWAY carrying the RFC 9113 code (PROTOCOL_ERROR, ENHANCE_YOUR_CALM, ...), not Node's blanket INTERNAL_ERROR.
  */
 import {
-  createServer as createHttp1Server,
-  type IncomingMessage,
-  type Server as Http1Server,
-  type ServerResponse,
-} from 'node:http';
-import {
   createServer as createHttp2Server,
   type Http2Server,
   type Http2Session,
   type ServerHttp2Session,
 } from 'node:http2';
 import type { Server, Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import type { Logger } from '../../core/logger.js';
 import { routeTableOf, type ListenerConfig, type ProxyConfig } from '../config/index.js';
 import { HttpConnectionManager, type AccessLogEntry } from '../http/connection-manager.js';
 import { RESPONSE_FLAGS_HEADER } from '../http/rescue.js';
+import { Http1Server } from '../http1/server.js';
 import { ListenerStats } from '../stats.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 import { createSniffingServer } from './sniffing-server.js';
@@ -91,24 +85,24 @@ export class BoundListener {
         stats: this.stats,
         logger: options.logger,
         draining: () => this.closing,
-        ignoreUpgrade: (req, socket, head) => this.replayWithoutUpgrade(req, socket, head),
+        ignoreUpgrade: (req, _socket, head) => req.connection.serveWithoutUpgrade(req, head),
         ...(options.accessLog !== undefined ? { accessLog: options.accessLog } : {}),
       },
     );
-    this.http1 = createHttp1Server({
-      maxHeaderSize: limits.maxHeaderBytes,
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: 0,
-      keepAliveTimeout: limits.idleTimeoutMs,
-      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
-      noDelay: true,
-      // The connection manager answers a missing Host itself (400 with the DPE flag), after absolute-form targets.
-      requireHostHeader: false,
-    });
-    this.http1.on('request', this.hcm.onRequest);
-    this.http1.on('upgrade', this.hcm.onUpgrade);
-    this.http1.on('connect', this.hcm.onConnect);
-    this.http1.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => this.clientError(error, socket));
+    this.http1 = new Http1Server(
+      {
+        onRequest: this.hcm.onRequest,
+        onUpgrade: this.hcm.onUpgrade,
+        onConnect: this.hcm.onConnect,
+        onProtocolError: () => this.stats.cxProtocolError++,
+      },
+      {
+        maxHeaderBytes: limits.maxHeaderBytes,
+        headersTimeoutMs: limits.headersTimeoutMs,
+        idleTimeoutMs: limits.idleTimeoutMs,
+        flagsHeader: RESPONSE_FLAGS_HEADER,
+      },
+    );
     this.http2 = createHttp2Server({
       maxSessionMemory: 64,
       settings: { maxConcurrentStreams: 1000, maxHeaderListSize: limits.maxHeaderBytes },
@@ -123,7 +117,7 @@ export class BoundListener {
     this.http2.on('sessionError', () => this.stats.cxProtocolError++);
     this.http2.setTimeout(limits.idleTimeoutMs);
     this.server = createSniffingServer({
-      http1: this.http1,
+      http1: (socket) => this.http1.accept(socket),
       http2: this.http2,
       sniffTimeoutMs: limits.headersTimeoutMs,
       maxConnections: limits.maxConnections,
@@ -159,6 +153,7 @@ export class BoundListener {
   /** Starts the drain period: keep serving, but ask HTTP/1.1 clients to close their connections. */
   announceDrain(): void {
     this.closing = true;
+    this.http1.closing = true;
   }
 
   /** Stops accepting; idle keep-alive connections close; responses ask clients to close; GOAWAY to HTTP/2 peers. */
@@ -166,8 +161,9 @@ export class BoundListener {
     if (this.draining) return;
     this.draining = true;
     this.closing = true;
+    this.http1.closing = true;
     this.server.close();
-    this.http1.closeIdleConnections();
+    this.http1.closeIdle();
     for (const session of this.sessions) session.close();
   }
 
@@ -176,78 +172,11 @@ export class BoundListener {
     this.drain();
     const deadline = Date.now() + timeoutMs;
     while (this.stats.rqActive > 0 && Date.now() < deadline) {
-      this.http1.closeIdleConnections();
+      this.http1.closeIdle();
       await new Promise((r) => setTimeout(r, 50));
     }
-    this.http1.closeAllConnections();
-    this.http1.close();
+    this.http1.closeAll();
     for (const session of this.sessions) session.destroy();
-  }
-
-  /** Gives an upgrade request the routes do not enable back to the HTTP/1.1 server, without its upgrade headers. */
-  private replayWithoutUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    let text = `${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/${req.httpVersion}\r\n`;
-    const raw = req.rawHeaders;
-    for (let i = 0; i + 1 < raw.length; i += 2) {
-      const name = raw[i]!;
-      const lower = name.toLowerCase();
-      if (lower === 'upgrade' || lower === 'http2-settings') continue;
-      let value = raw[i + 1]!;
-      if (lower === 'connection') {
-        value = value
-          .split(',')
-          .map((t) => t.trim())
-          .filter((t) => t !== '' && !/^(upgrade|http2-settings)$/i.test(t))
-          .join(', ');
-        if (value === '') continue;
-      }
-      text += `${name}: ${value}\r\n`;
-    }
-    socket.unshift(Buffer.concat([Buffer.from(`${text}\r\n`, 'latin1'), head]));
-    this.http1.emit('connection', socket);
-  }
-
-  private clientError(error: NodeJS.ErrnoException, socket: Duplex): void {
-    this.stats.cxProtocolError++;
-    if (error.code === 'ECONNRESET' || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    const [status, text] =
-      error.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, 'Request Header Fields Too Large']
-        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? [408, 'Request Timeout']
-          : [400, 'Bad Request'];
-    const body = `${text.toLowerCase()}\n`;
-    const inFlight = (socket as { _httpMessage?: (ServerResponse & { req: IncomingMessage }) | null })._httpMessage;
-    if (inFlight !== undefined && inFlight !== null && !inFlight.writableFinished) {
-      if (inFlight.req.complete) {
-        // A request pipelined after one still being answered is malformed: an error written now would be taken as
-        // the answer to the earlier request. Finish that answer, then close (nothing after it was parsed).
-        if (!inFlight.headersSent) inFlight.shouldKeepAlive = false;
-        inFlight.once('close', () => socket.end());
-        return;
-      }
-      // The body of the request being forwarded is malformed (chunk framing): answer it, unless the upstream's
-      // answer has started; the exchange sees the response close and aborts its upstream request.
-      if (inFlight.headersSent) {
-        socket.destroy();
-        return;
-      }
-      inFlight.shouldKeepAlive = false;
-      inFlight.writeHead(status, {
-        'content-type': 'text/plain',
-        'content-length': String(body.length),
-        [RESPONSE_FLAGS_HEADER]: 'DPE',
-      });
-      inFlight.end(body);
-      return;
-    }
-    socket.end(
-      `HTTP/1.1 ${status} ${text}\r\nconnection: close\r\ncontent-type: text/plain\r\n` +
-        `content-length: ${body.length}\r\n${RESPONSE_FLAGS_HEADER}: DPE\r\n\r\n${body}`,
-    );
   }
 }
 

@@ -8,14 +8,14 @@
  * requestTimeout, closeIdleConnections, closeAllConnections) on its 'listening' event: the event is forwarded from
  * the port's server, or none of those would ever act.
  */
-import type { Server as HttpServer } from 'node:http';
 import type { Http2Server } from 'node:http2';
 import { createServer, type Server, type Socket } from 'node:net';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
 export interface SniffingServerOptions {
-  http1: HttpServer;
+  /** Takes an HTTP/1 connection (its first bytes are back on the socket, which is paused). */
+  http1: (socket: Socket) => void;
   http2: Http2Server;
   /** Close connections that send no byte within this time (default 10 s). */
   sniffTimeoutMs?: number;
@@ -36,7 +36,6 @@ export function createSniffingServer(opts: SniffingServerOptions): Server {
   const timeout = opts.sniffTimeoutMs ?? 10_000;
   const server = createServer({ noDelay: true, pauseOnConnect: false }, (socket) => route(socket, opts, timeout));
   if (opts.maxConnections !== undefined) server.maxConnections = opts.maxConnections;
-  server.on('listening', () => opts.http1.emit('listening'));
   return server;
 }
 
@@ -56,7 +55,7 @@ function route(socket: Socket, opts: SniffingServerOptions, timeoutMs: number): 
       // The HTTP/2 session reads what is buffered on the socket, then consumes the handle itself: do not resume.
       opts.http2.emit('connection', socket);
     } else {
-      opts.http1.emit('connection', socket);
+      opts.http1(socket);
       socket.resume();
     }
   };

@@ -146,7 +146,9 @@ describe('Http1Parser: requests', () => {
     ['a target with a control character', 'GET /a\u0001b HTTP/1.1\r\n\r\n', 'INVALID_TARGET', 400],
     ['a malformed version', 'GET / HTTP/1.x\r\n\r\n', 'INVALID_VERSION', 400],
     ['lowercase protocol name', 'GET / http/1.1\r\n\r\n', 'INVALID_VERSION', 400],
-    ['HTTP/2.0 in an HTTP/1 request line', 'GET / HTTP/2.0\r\n\r\n', 'UNSUPPORTED_VERSION', 505],
+    ['HTTP/2.0 in an HTTP/1 request line', 'GET / HTTP/2.0\r\n\r\n', 'INVALID_VERSION', 400],
+    ['HTTP/1.2', 'GET / HTTP/1.2\r\n\r\n', 'INVALID_VERSION', 400],
+    ['a lowercase method', 'get / HTTP/1.1\r\n\r\n', 'INVALID_METHOD', 400],
     [
       'Content-Length with Transfer-Encoding',
       'POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n',

@@ -1,0 +1,572 @@
+/**
+ * The sidecar's own HTTP/1.1 server side: one `Http1Connection` per downstream connection, reading requests with the
+ * project's parser (parser.ts) and writing responses straight to the socket. It replaces node:http's server on the
+ * hot path: no IncomingMessage/ServerResponse streams per request, a request body stream only when there is a body,
+ * and a response head that leaves in the same write as its first body bytes (one writev per response).
+ *
+ * Requests on a connection are answered one at a time, in order: after a request's last byte the parser pauses until
+ * its response has ended (pipelined requests wait, unread, in the socket). Upgrades and CONNECT hand the socket over
+ * with the bytes read past the head. Malformed input gets 400 (431 for an oversized head, 501 for an unknown
+ * transfer coding) with the DPE flag and the connection closes; a head that takes longer
+ * than the headers timeout gets 408 (slowloris); an idle keep-alive connection closes after the idle timeout. The
+ * timeouts are deadlines checked by one sweep per server each second, so a request arms no timer.
+ */
+import { STATUS_CODES, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+import { Readable } from 'node:stream';
+import { Http1Parser, HttpParseError, type MessageHead } from './parser.js';
+
+const EMPTY = Buffer.alloc(0);
+
+export interface Http1Handlers {
+  onRequest(req: Http1Request, res: Http1Response): void;
+  /** An upgrade request (Connection: upgrade + Upgrade): the socket is the handler's now, `head` the bytes after. */
+  onUpgrade(req: Http1Request, socket: Socket, head: Buffer): void;
+  onConnect(req: Http1Request, socket: Socket, head: Buffer): void;
+  /** A connection answered 400/408/431/501 and closed (for the listener's statistics). */
+  onProtocolError(status: number): void;
+}
+
+export interface Http1ServerOptions {
+  /** Start line and headers, in bytes (431 beyond). */
+  readonly maxHeaderBytes: number;
+  readonly headersTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  /** The value of the response-flags header on the server's own error answers. */
+  readonly flagsHeader: string;
+}
+
+const enum Phase {
+  /** Between requests (keep-alive): the idle deadline runs. */
+  Idle,
+  /** Reading a request head: the headers deadline runs. */
+  Head,
+  /** A request is being served. */
+  Active,
+  Closed,
+}
+
+/** The connections of one listener, and the sweep that enforces their deadlines. */
+export class Http1Server {
+  private readonly connections = new Set<Http1Connection>();
+  private sweep: NodeJS.Timeout | undefined;
+  /** Set when the listener drains: responses ask for `Connection: close`. */
+  closing = false;
+
+  constructor(
+    readonly handlers: Http1Handlers,
+    readonly options: Http1ServerOptions,
+  ) {}
+
+  /** Serves a connection whose first bytes were already read (they are put back on the socket by the caller). */
+  accept(socket: Socket): void {
+    this.track(new Http1Connection(socket, this));
+  }
+
+  track(connection: Http1Connection): void {
+    this.connections.add(connection);
+    if (this.sweep === undefined) {
+      this.sweep = setInterval(() => this.checkDeadlines(), Math.min(1000, this.options.headersTimeoutMs));
+      this.sweep.unref();
+    }
+  }
+
+  forget(connection: Http1Connection): void {
+    this.connections.delete(connection);
+    if (this.connections.size === 0 && this.sweep !== undefined) {
+      clearInterval(this.sweep);
+      this.sweep = undefined;
+    }
+  }
+
+  get size(): number {
+    return this.connections.size;
+  }
+
+  /** Closes the connections that are between requests. */
+  closeIdle(): void {
+    for (const c of this.connections) if (c.idle) c.close();
+  }
+
+  closeAll(): void {
+    for (const c of this.connections) c.destroy();
+  }
+
+  private checkDeadlines(): void {
+    const now = Date.now();
+    for (const c of this.connections) c.checkDeadline(now);
+  }
+}
+
+/** A downstream HTTP/1.x request: what the connection manager reads, and its body as a stream when it has one. */
+export class Http1Request {
+  readonly httpVersionMajor = 1;
+  /** The request body (null when it has none: no Content-Length above 0, not chunked). */
+  body: Readable | null = null;
+  complete = false;
+  trailers: string[] | undefined;
+
+  constructor(
+    readonly method: string,
+    readonly url: string,
+    readonly httpVersionMinor: number,
+    readonly headers: IncomingHttpHeaders,
+    /** Flat [name, value, ...] as received. */
+    readonly rawHeaders: string[],
+    readonly keepAlive: boolean,
+    readonly socket: Socket,
+    readonly connection: Http1Connection,
+  ) {}
+}
+
+type Listener = () => void;
+
+/** The response to one Http1Request, written straight to the socket (the surface of node's ServerResponse in use). */
+export class Http1Response {
+  statusCode = 200;
+  headersSent = false;
+  writableFinished = false;
+  shouldKeepAlive: boolean;
+  private chunked = false;
+  private noBody = false;
+  private head: string | undefined;
+  private trailers: OutgoingHttpHeaders | undefined;
+  private closeListeners: Listener[] | undefined;
+  private drainListeners: Listener[] | undefined;
+
+  constructor(
+    private readonly connection: Http1Connection,
+    readonly req: Http1Request,
+  ) {
+    this.shouldKeepAlive = req.keepAlive;
+  }
+
+  get socket(): Socket {
+    return this.req.socket;
+  }
+
+  writeHead(status: number, headers?: OutgoingHttpHeaders | IncomingHttpHeaders | Record<string, string>): this {
+    if (this.headersSent) throw new Error('response headers already sent');
+    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+    let hasLength = false;
+    if (headers !== undefined) {
+      for (const name in headers) {
+        const value = (headers as OutgoingHttpHeaders)[name];
+        if (value === undefined) continue;
+        // The connection's framing is this server's to decide.
+        if (name === 'connection' || name === 'transfer-encoding' || name === 'keep-alive') continue;
+        if (name === 'content-length') hasLength = true;
+        if (Array.isArray(value)) for (const v of value) head += headerLine(name, v);
+        else head += headerLine(name, String(value));
+      }
+    }
+    this.noBody = status < 200 || status === 204 || status === 304 || this.req.method === 'HEAD';
+    if (!hasLength && !this.noBody) {
+      if (this.req.httpVersionMinor >= 1) {
+        this.chunked = true;
+        head += 'transfer-encoding: chunked\r\n';
+      } else this.shouldKeepAlive = false;
+    }
+    if (this.connection.server.closing) this.shouldKeepAlive = false;
+    if (!this.shouldKeepAlive) head += 'connection: close\r\n';
+    else if (this.req.httpVersionMinor === 0) head += 'connection: keep-alive\r\n';
+    this.head = `${head}\r\n`;
+    this.statusCode = status;
+    this.headersSent = true;
+    return this;
+  }
+
+  /** Writes body bytes (with the head, if not sent yet, in one writev); false when the socket's buffer is full. */
+  write(chunk: Uint8Array | string): boolean {
+    if (this.writableFinished) return false;
+    if (!this.headersSent) this.writeHead(this.statusCode);
+    const socket = this.req.socket;
+    const head = this.head;
+    if (this.noBody || chunk.length === 0) {
+      if (head !== undefined) {
+        this.head = undefined;
+        return socket.write(head);
+      }
+      return true;
+    }
+    if (head === undefined && !this.chunked) return socket.write(chunk);
+    socket.cork();
+    if (head !== undefined) {
+      this.head = undefined;
+      socket.write(head);
+    }
+    let ok: boolean;
+    if (this.chunked) {
+      socket.write(`${Buffer.byteLength(chunk).toString(16)}\r\n`);
+      socket.write(chunk);
+      ok = socket.write('\r\n');
+    } else ok = socket.write(chunk);
+    socket.uncork();
+    return ok;
+  }
+
+  addTrailers(trailers: OutgoingHttpHeaders | IncomingHttpHeaders): void {
+    this.trailers = trailers;
+  }
+
+  end(chunk?: Uint8Array | string): void {
+    if (this.writableFinished) return;
+    if (chunk !== undefined && chunk.length > 0) this.write(chunk);
+    if (!this.headersSent) this.writeHead(this.statusCode, { 'content-length': '0' });
+    let tail = this.head ?? '';
+    this.head = undefined;
+    if (this.chunked) {
+      tail += '0\r\n';
+      if (this.trailers !== undefined) {
+        for (const name in this.trailers) {
+          const value = this.trailers[name];
+          if (value === undefined) continue;
+          if (Array.isArray(value)) for (const v of value) tail += headerLine(name, v);
+          else tail += headerLine(name, String(value));
+        }
+      }
+      tail += '\r\n';
+    }
+    if (tail !== '') this.req.socket.write(tail);
+    this.writableFinished = true;
+    this.closeListeners = undefined;
+    this.drainListeners = undefined;
+    this.connection.responseDone(this);
+  }
+
+  once(event: 'close' | 'drain', listener: Listener): this {
+    if (event === 'close') (this.closeListeners ??= []).push(listener);
+    else {
+      (this.drainListeners ??= []).push(listener);
+      this.connection.wantDrain(this);
+    }
+    return this;
+  }
+
+  off(event: 'close' | 'drain', listener: Listener): this {
+    const list = event === 'close' ? this.closeListeners : this.drainListeners;
+    const i = list === undefined ? -1 : list.indexOf(listener);
+    if (i >= 0) list!.splice(i, 1);
+    return this;
+  }
+
+  /** The socket drained: the listeners waiting for it run once. */
+  emitDrain(): void {
+    const list = this.drainListeners;
+    this.drainListeners = undefined;
+    if (list !== undefined) for (const l of list) l();
+  }
+
+  /** The connection closed before the response ended. */
+  emitClose(): void {
+    const list = this.closeListeners;
+    this.closeListeners = undefined;
+    if (list !== undefined) for (const l of list) l();
+  }
+}
+
+function headerLine(name: string, value: string): string {
+  // A value with CR, LF or NUL would split the response (header injection): refuse it like node's ServerResponse.
+  if (/[\r\n\0]/.test(value))
+    throw Object.assign(new TypeError(`invalid header value for ${name}`), { code: 'ERR_INVALID_CHAR' });
+  return `${name}: ${value}\r\n`;
+}
+
+export class Http1Connection {
+  private readonly parser: Http1Parser;
+  private phase = Phase.Head;
+  private deadline: number;
+  private req: Http1Request | undefined;
+  private res: Http1Response | undefined;
+  /** Bytes read while the parser waits for a response (pipelined requests). */
+  private buffered: Buffer | undefined;
+  private handover: ((rest: Buffer) => void) | undefined;
+  private drainWaiter: Http1Response | undefined;
+  /** The rest of the current request's body is read and dropped (its response ended first). */
+  private discarding = false;
+
+  constructor(
+    readonly socket: Socket,
+    readonly server: Http1Server,
+  ) {
+    this.deadline = Date.now() + server.options.headersTimeoutMs;
+    this.parser = new Http1Parser('request', this, { maxHeadBytes: server.options.maxHeaderBytes });
+    this.attach();
+  }
+
+  private attach(): void {
+    // A client may half-close after its request and still read the answer.
+    this.socket.allowHalfOpen = true;
+    this.socket.on('data', this.onData);
+    this.socket.on('end', this.onSocketEnd);
+    this.socket.on('close', this.onClose);
+    this.socket.on('drain', this.onDrain);
+  }
+
+  get idle(): boolean {
+    return this.phase === Phase.Idle;
+  }
+
+  close(): void {
+    if (this.phase === Phase.Closed) return;
+    this.socket.end();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  checkDeadline(now: number): void {
+    if (this.phase === Phase.Active || this.phase === Phase.Closed || now < this.deadline) return;
+    if (this.phase === Phase.Head && !this.parser.idle) this.answerError(408, 'Request Timeout');
+    else this.socket.destroy();
+  }
+
+  // --- socket events ---
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.buffered !== undefined || this.phase === Phase.Active) {
+      if (this.req === undefined || this.req.complete) {
+        // A pipelined request: it waits until the current response has ended.
+        this.buffered = this.buffered === undefined ? chunk : Buffer.concat([this.buffered, chunk]);
+        this.socket.pause();
+        return;
+      }
+    } else if (this.phase === Phase.Idle) {
+      this.phase = Phase.Head;
+      this.deadline = Date.now() + this.server.options.headersTimeoutMs;
+    }
+    this.feed(chunk);
+  };
+
+  private feed(data: Buffer): void {
+    let consumed: number;
+    try {
+      consumed = this.parser.execute(data);
+    } catch (error) {
+      if (error instanceof HttpParseError) return this.parseError(error);
+      throw error;
+    }
+    const handover = this.handover;
+    if (handover !== undefined) {
+      this.handover = undefined;
+      this.detach();
+      handover(consumed === data.length ? EMPTY : data.subarray(consumed));
+      return;
+    }
+    if (consumed === data.length) return;
+    const rest = data.subarray(consumed);
+    this.buffered = this.buffered === undefined ? rest : Buffer.concat([rest, this.buffered]);
+    this.socket.pause();
+  }
+
+  private readonly onSocketEnd = (): void => {
+    try {
+      this.parser.finish();
+    } catch {
+      // Cut short in the middle of a request: nothing to answer it with.
+      this.req?.body?.destroy(new Error('the client closed the connection mid-request'));
+      this.socket.destroy();
+      return;
+    }
+    if (this.res === undefined) this.socket.end();
+    else this.res.shouldKeepAlive = false;
+  };
+
+  private readonly onClose = (): void => {
+    this.phase = Phase.Closed;
+    this.server.forget(this);
+    const req = this.req;
+    if (req !== undefined && !req.complete) req.body?.destroy(new Error('the client closed the connection'));
+    const res = this.res;
+    this.res = undefined;
+    if (res !== undefined && !res.writableFinished) res.emitClose();
+  };
+
+  private readonly onDrain = (): void => {
+    const res = this.drainWaiter;
+    this.drainWaiter = undefined;
+    res?.emitDrain();
+  };
+
+  wantDrain(res: Http1Response): void {
+    this.drainWaiter = res;
+  }
+
+  // --- parser events (ParserHandler) ---
+
+  onHead(head: MessageHead): void {
+    const headers = headersObject(head.headers);
+    const req = new Http1Request(
+      head.method,
+      head.target,
+      head.versionMinor,
+      headers,
+      head.headers,
+      head.keepAlive,
+      this.socket,
+      this,
+    );
+    this.req = req;
+    this.phase = Phase.Active;
+    this.discarding = false;
+    if (head.method === 'CONNECT') {
+      req.complete = true;
+      this.parser.pause();
+      this.handover = (rest) => this.server.handlers.onConnect(req, this.socket, rest);
+      return;
+    }
+    if (head.upgrade !== undefined && !head.chunked && head.contentLength <= 0) {
+      this.parser.pause();
+      this.handover = (rest) => this.server.handlers.onUpgrade(req, this.socket, rest);
+      return;
+    }
+    const hasBody = head.chunked || head.contentLength > 0;
+    if (hasBody) req.body = new Readable({ read: () => this.socket.resume() });
+    else req.complete = true;
+    const res = new Http1Response(this, req);
+    this.res = res;
+    const expect = headers.expect;
+    if (expect !== undefined && head.versionMinor === 1) {
+      // RFC 9110 10.1.1: the proxy answers `Expect: 100-continue` itself, as Envoy does (the header is hop-by-hop
+      // here), and refuses an expectation it cannot meet with 417.
+      if (expect.toLowerCase() !== '100-continue') {
+        res.writeHead(417, { 'content-length': '0' });
+        return res.end();
+      }
+      if (hasBody) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+    }
+    this.server.handlers.onRequest(req, res);
+  }
+
+  onBody(chunk: Buffer): void {
+    if (this.discarding) return;
+    const body = this.req?.body;
+    if (body !== null && body !== undefined && !body.push(chunk)) this.socket.pause();
+  }
+
+  onEnd(trailers: string[] | undefined): void {
+    const req = this.req;
+    if (req === undefined) return;
+    req.complete = true;
+    req.trailers = trailers;
+    if (this.handover !== undefined) return;
+    if (!this.discarding) req.body?.push(null);
+    this.discarding = false;
+    // The next request is read once this one's response has ended.
+    if (this.res !== undefined) this.parser.pause();
+    else this.becomeIdle();
+  }
+
+  // --- responses ---
+
+  responseDone(res: Http1Response): void {
+    if (this.res !== res) return;
+    this.res = undefined;
+    if (!res.shouldKeepAlive) {
+      this.phase = Phase.Closed;
+      this.socket.end();
+      return;
+    }
+    const req = this.req!;
+    if (!req.complete) {
+      // Answered before its body was read: read the rest and drop it, then go on with the next request.
+      this.discarding = true;
+      req.body?.destroy();
+      this.socket.resume();
+      return;
+    }
+    this.becomeIdle();
+  }
+
+  private becomeIdle(): void {
+    this.req = undefined;
+    this.phase = Phase.Idle;
+    this.deadline = Date.now() + this.server.options.idleTimeoutMs;
+    this.parser.resume();
+    const buffered = this.buffered;
+    if (buffered !== undefined) {
+      this.buffered = undefined;
+      this.phase = Phase.Head;
+      this.deadline = Date.now() + this.server.options.headersTimeoutMs;
+      this.feed(buffered);
+    }
+    if ((this.phase as Phase) !== Phase.Closed && this.buffered === undefined && this.handover === undefined) {
+      this.socket.resume();
+    }
+  }
+
+  /** Gives the socket up (upgrade, CONNECT): this connection no longer reads or tracks it. */
+  private detach(): void {
+    this.phase = Phase.Closed;
+    this.server.forget(this);
+    this.socket.off('data', this.onData);
+    this.socket.off('end', this.onSocketEnd);
+    this.socket.off('close', this.onClose);
+    this.socket.off('drain', this.onDrain);
+    this.socket.allowHalfOpen = false;
+  }
+
+  /**
+   * An upgrade the routes do not enable is served as a plain request (RFC 9110 7.8 lets a server ignore Upgrade):
+   * the request loses its Upgrade headers and the connection carries on.
+   */
+  serveWithoutUpgrade(req: Http1Request, rest: Buffer): void {
+    // Take the socket back; the bytes read past the head are the next request's.
+    this.phase = Phase.Active;
+    this.attach();
+    this.server.track(this);
+    if (rest.length > 0) this.buffered = rest;
+    delete req.headers.upgrade;
+    delete req.headers['http2-settings'];
+    const connection = req.headers.connection;
+    if (connection !== undefined) {
+      const kept = connection
+        .split(',')
+        .map((t) => t.trim())
+        .filter((t) => t !== '' && !/^(upgrade|http2-settings)$/i.test(t))
+        .join(', ');
+      if (kept === '') delete req.headers.connection;
+      else req.headers.connection = kept;
+    }
+    const res = new Http1Response(this, req);
+    this.res = res;
+    this.server.handlers.onRequest(req, res);
+  }
+
+  private parseError(error: HttpParseError): void {
+    const res = this.res;
+    if (res !== undefined && this.req !== undefined && !this.req.complete) {
+      // The body of a request being forwarded is malformed: answer it unless its response has started.
+      this.req.body?.destroy(error);
+      if (res.headersSent) return void this.socket.destroy();
+      this.res = undefined;
+      res.emitClose();
+    }
+    this.answerError(error.status, STATUS_CODES[error.status] ?? 'Bad Request');
+  }
+
+  private answerError(status: number, text: string): void {
+    this.server.handlers.onProtocolError(status);
+    const body = `${text.toLowerCase()}\n`;
+    this.phase = Phase.Closed;
+    this.socket.end(
+      `HTTP/1.1 ${status} ${text}\r\nconnection: close\r\ncontent-type: text/plain\r\n` +
+        `content-length: ${body.length}\r\n${this.server.options.flagsHeader}: DPE\r\n\r\n${body}`,
+    );
+  }
+}
+
+/** Node's IncomingHttpHeaders rules: lowercase names; set-cookie a list; cookie joined by '; ', others by ', '. */
+function headersObject(raw: string[]): IncomingHttpHeaders {
+  const headers: IncomingHttpHeaders = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const value = raw[i + 1]!;
+    const existing = headers[name];
+    if (existing === undefined) headers[name] = name === 'set-cookie' ? [value] : value;
+    else if (Array.isArray(existing)) existing.push(value);
+    else headers[name] = `${existing}${name === 'cookie' ? '; ' : ', '}${value}`;
+  }
+  return headers;
+}
