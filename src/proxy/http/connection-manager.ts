@@ -277,7 +277,7 @@ export class HttpConnectionManager {
       {
         path: rewritePath(target.path, route, action),
         method: 'GET',
-        headers: headers as Record<string, string>,
+        headers,
         upgrade,
         body: null,
       },

@@ -1,7 +1,7 @@
 /**
  * One downstream request on its way upstream (Envoy's router filter and upstream request): picks an endpoint,
- * sends the request through the endpoint's HTTP/1.1 pool (undici's dispatch handler API: headers, body chunks and
- * trailers arrive as callbacks, and pause/resume gives backpressure both ways) or its HTTP/2 session, and streams
+ * sends the request through the endpoint's HTTP/1.1 pool (upstream/http1-pool.ts, undici's dispatch handler API:
+ * headers, body chunks and trailers arrive as callbacks, and pause/resume gives backpressure both ways) or its HTTP/2 session, and streams
  * the response back. Retries follow the route's retry policy, for requests without a body only (the sidecar never
  * buffers one), avoiding hosts already tried; per-try and route timeouts; the cluster's max_requests and
  * max_retries circuit breakers. A failure before the response started is answered from the rescue table; after,
@@ -10,10 +10,10 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { constants as h2, type ClientHttp2Stream, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import type { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import type { ForwardAction, HeaderMutations, LbEndpoint as ConfigLbEndpoint, Route } from '../config/index.js';
 import type { PickComplete } from '../lb/types.js';
 import type { UpstreamCluster } from '../upstream/cluster-manager.js';
+import type { Http1Controller, Http1Handler } from '../upstream/http1-pool.js';
 import type { Http1Request, Http1Response } from '../http1/server.js';
 import type { DownstreamReq } from './connection-manager.js';
 import { applyMutations, stripResponseHopByHop } from './headers.js';
@@ -41,11 +41,11 @@ export interface ExchangeInit {
   readonly done: (status: number, flags: string, upstream: string) => void;
 }
 
-type Controller = Dispatcher.DispatchController;
+type Controller = Http1Controller;
 
 const NO_PREVIOUS: readonly string[] = [];
 
-export class Exchange implements Dispatcher.DispatchHandler {
+export class Exchange implements Http1Handler {
   private readonly init: ExchangeInit;
   private attempts = 0;
   private tried: string[] | readonly string[] = NO_PREVIOUS;
@@ -137,9 +137,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
       {
         path,
         method: request.method,
-        headers: headers as Record<string, string>,
+        headers,
         body: bodyless ? null : bodyOf(req, request.http2),
-        blocking: false,
       },
       this,
     );
@@ -194,7 +193,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
   }
 
-  // --- undici DispatchHandler (HTTP/1.1 upstreams) ---
+  // --- Http1Handler (HTTP/1.1 upstreams) ---
 
   onRequestStart(controller: Controller): void {
     this.controller = controller;

@@ -1,16 +1,16 @@
 /**
  * The cluster manager (Envoy's word): for every cluster of the configuration in force, its load balancer's picker
- * over the current endpoints and one connection pool per endpoint (undici `Pool` for HTTP/1.1, an HTTP/2 session for
- * HTTP/2). `update()` runs on every configuration change, off the request path: a cluster whose endpoints or policy
+ * over the current endpoints and one connection pool per endpoint (the sidecar's own Http1Pool for HTTP/1.1, an
+ * HTTP/2 session for HTTP/2). `update()` runs on every configuration change, off the request path: a cluster whose endpoints or policy
  * changed gets a new host set and picker; a pool survives as long as its endpoint stays in the cluster; the pool of
  * an endpoint that left is closed gracefully (requests in flight finish, idle connections close); a removed
  * cluster's pools likewise. Requests in flight keep the UpstreamCluster and the endpoint state they started with.
  */
-import { Pool } from 'undici';
 import type { ClusterConfig, EndpointSet, ProxyConfig } from '../config/index.js';
 import { buildHostSet, type HostSet } from '../lb/host-set.js';
 import { configureLoadBalancer, type ConfiguredLoadBalancer } from '../lb/registry.js';
 import { EndpointStates, FAIL_PICKER, type LbEndpoint, type Picker } from '../lb/types.js';
+import { Http1Pool } from './http1-pool.js';
 import { Http2Upstream } from './http2-session.js';
 import { sourceAddressFor } from './source-address.js';
 
@@ -47,7 +47,7 @@ export class UpstreamCluster {
   hostSet: HostSet | undefined;
   picker: Picker = FAIL_PICKER;
   readonly states = new EndpointStates();
-  private readonly pools = new Map<string, Pool>();
+  private readonly pools = new Map<string, Http1Pool>();
   private readonly sessions = new Map<string, Http2Upstream>();
 
   constructor(
@@ -108,22 +108,20 @@ export class UpstreamCluster {
   }
 
   /** The HTTP/1.1 pool for an endpoint, created on first use. */
-  pool(endpoint: LbEndpoint): Pool {
+  pool(endpoint: LbEndpoint): Http1Pool {
     let pool = this.pools.get(endpoint.key);
     if (pool === undefined) {
       const { connectTimeoutMs, http, circuitBreakers } = this.config;
       const max = circuitBreakers.maxConnections;
-      pool = new Pool(`http://${endpoint.key}`, {
-        connections: max > 0 && max < 1_000_000 ? max : null,
-        pipelining: 1,
-        connectTimeout: connectTimeoutMs,
-        keepAliveTimeout: Math.min(http.idleTimeoutMs, 60_000),
-        keepAliveMaxTimeout: 600_000,
-        headersTimeout: 0,
-        bodyTimeout: 0,
-        maxRequestsPerClient: http.maxRequestsPerConnection > 0 ? http.maxRequestsPerConnection : undefined,
-        maxHeaderSize: 96 * 1024,
-        ...(this.source(endpoint) !== undefined ? { localAddress: this.source(endpoint) } : {}),
+      pool = new Http1Pool({
+        host: endpoint.address,
+        port: endpoint.port,
+        connections: max > 0 && max < 1_000_000 ? max : 0,
+        connectTimeoutMs,
+        idleTimeoutMs: Math.min(http.idleTimeoutMs, 60_000),
+        maxRequestsPerConnection: http.maxRequestsPerConnection,
+        maxHeadBytes: 96 * 1024,
+        localAddress: this.source(endpoint),
       });
       this.pools.set(endpoint.key, pool);
     }
@@ -146,10 +144,7 @@ export class UpstreamCluster {
 
   /** Connections per endpoint, for /clusters. */
   poolStats(key: string): { connected: number; running: number; pending: number } | undefined {
-    const pool = this.pools.get(key);
-    if (pool === undefined) return undefined;
-    const s = pool.stats;
-    return { connected: s.connected, running: s.running, pending: s.pending };
+    return this.pools.get(key)?.stats;
   }
 
   close(): void {
@@ -160,7 +155,7 @@ export class UpstreamCluster {
   }
 
   destroy(): void {
-    for (const pool of this.pools.values()) void pool.destroy().catch(() => undefined);
+    for (const pool of this.pools.values()) pool.destroy();
     for (const session of this.sessions.values()) session.destroy();
     this.pools.clear();
     this.sessions.clear();
