@@ -135,6 +135,11 @@ export function rawServer(
   );
 }
 
+/** A raw TCP server. */
+export function netServer(onConnection: (socket: Socket) => void): Promise<TestServer<Server>> {
+  return listen(createNetServer(onConnection));
+}
+
 export function poolFor(port: number, options: Partial<Http1PoolOptions> = {}): Http1Pool {
   return new Http1Pool({ host: '127.0.0.1', port, ...options });
 }
