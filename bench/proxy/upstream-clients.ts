@@ -1,6 +1,7 @@
 /**
- * Which HTTP/1.1 client the sidecar's upstream pools should use, by measurement (issue 4): undici's `Pool` driven
- * through `dispatch()` (what src/proxy/upstream uses) against node:http's `request()` with a keep-alive `Agent`, each
+ * Which HTTP/1.1 client the sidecar's upstream pools should use, by measurement (issue 4): the sidecar's own
+ * `Http1Pool` (src/proxy/upstream/http1-pool.ts, what the sidecar uses) against undici's `Pool` driven through
+ * `dispatch()` (what it used before) and node:http's `request()` with a keep-alive `Agent`, each
  * used the way a proxy uses it (headers object in, status/headers/body chunks out, nothing buffered), against the
  * same backend in a separate process, at the same concurrency. Reports requests per second and the client's CPU
  * time per request; the rounds alternate so background load hits both.
@@ -10,6 +11,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { Agent as HttpAgent, createServer, request as httpRequest } from 'node:http';
 import { Pool, type Dispatcher } from 'undici';
+import { Http1Pool, type Http1Handler } from '../../src/proxy/upstream/http1-pool.js';
 
 const [requests = 20_000, concurrency = 32, rounds = 3] = process.argv.slice(2).map(Number);
 
@@ -35,6 +37,19 @@ function undiciClient(port: number): { run: Client; close(): Promise<void> } {
         onResponseError: (_c, e) => reject(e),
       };
       pool.dispatch({ path, method: 'GET', headers }, handler);
+    });
+  return { run, close: () => pool.close() };
+}
+
+function shoalClient(port: number): { run: Client; close(): Promise<void> } {
+  const pool = new Http1Pool({ host: '127.0.0.1', port, connections: concurrency });
+  const run: Client = (path, headers) =>
+    new Promise((resolve, reject) => {
+      const handler: Http1Handler = {
+        onResponseEnd: () => resolve(),
+        onResponseError: (_c, e) => reject(e),
+      };
+      pool.dispatch({ path, method: 'GET', headers, body: null }, handler);
     });
   return { run, close: () => pool.close() };
 }
@@ -79,15 +94,20 @@ async function measure(client: Client): Promise<{ rps: number; cpuUsPerRequest: 
 
 async function main(): Promise<void> {
   const { child, port } = await backend();
-  const results: Record<string, { rps: number[]; cpu: number[] }> = {
-    undici: { rps: [], cpu: [] },
-    'node:http': { rps: [], cpu: [] },
+  const clients = {
+    Http1Pool: shoalClient,
+    undici: undiciClient,
+    'node:http': nodeClient,
   };
+  const names = Object.keys(clients) as (keyof typeof clients)[];
+  const results: Record<string, { rps: number[]; cpu: number[] }> = {};
+  for (const name of names) results[name] = { rps: [], cpu: [] };
   try {
     for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0 ? (['undici', 'node:http'] as const) : (['node:http', 'undici'] as const);
+      // The order rotates so that background load hits every client alike.
+      const order = names.map((_, i) => names[(i + round) % names.length]!);
       for (const name of order) {
-        const c = name === 'undici' ? undiciClient(port) : nodeClient(port);
+        const c = clients[name](port);
         await measure(c.run); // warm-up on the same pool
         const r = await measure(c.run);
         await c.close();
