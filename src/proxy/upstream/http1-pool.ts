@@ -15,18 +15,18 @@
  *   connection closes before any byte of the response and the request has no body, the request is sent once more on
  *   a new connection (transparently: the handler sees only the second attempt). A request with a body is never
  *   replayed (it is streamed, not kept).
- * - Errors (http1-errors.ts): connect failures keep their errno code, a connect timeout is UND_ERR_CONNECT_TIMEOUT, a
+ * - Errors (http1-pool-errors.ts): connect failures keep their errno code, a connect timeout is UND_ERR_CONNECT_TIMEOUT, a
  *   connection lost before the response ended is UPSTREAM_RESET, a malformed response UPSTREAM_PROTOCOL_ERROR, an
  *   abort reports the abort's reason. A connect failure fails the oldest queued request, and every queued one that no
  *   other connection (connecting or busy) is left to serve.
  */
 import { isIPv6 } from 'node:net';
-import { Http1Connection, type ConnectionOwner, type ConnectionSettings } from './http1-connection.js';
-import { Http1PoolError } from './http1-errors.js';
-import { Http1Request, type Http1DispatchOptions, type Http1Handler, type RequestQueue } from './http1-request.js';
+import { PoolConnection, type ConnectionOwner, type ConnectionSettings } from './http1-pool-connection.js';
+import { Http1PoolError } from './http1-pool-errors.js';
+import { PoolRequest, type Http1DispatchOptions, type Http1Handler, type RequestQueue } from './http1-pool-request.js';
 
-export type { Http1Controller, Http1DispatchOptions, Http1Handler } from './http1-request.js';
-export { Http1PoolError } from './http1-errors.js';
+export type { Http1Controller, Http1DispatchOptions, Http1Handler } from './http1-pool-request.js';
+export { Http1PoolError } from './http1-pool-errors.js';
 
 export interface Http1PoolOptions {
   readonly host: string;
@@ -63,12 +63,12 @@ export class Http1Pool implements ConnectionOwner, RequestQueue {
   readonly settings: ConnectionSettings;
   running = 0;
   private readonly max: number;
-  private readonly connections = new Set<Http1Connection>();
+  private readonly connections = new Set<PoolConnection>();
   /** Idle connections, the most recently used last. */
-  private readonly idle: Http1Connection[] = [];
+  private readonly idle: PoolConnection[] = [];
   private connectingCount = 0;
   /** FIFO: `queue[queueHead]` is the oldest; entries that were aborted while queued are skipped. */
-  private queue: (Http1Request | undefined)[] = [];
+  private queue: (PoolRequest | undefined)[] = [];
   private queueHead = 0;
   private pending = 0;
   private closing = false;
@@ -107,7 +107,7 @@ export class Http1Pool implements ConnectionOwner, RequestQueue {
    * connection is free. `handler.onRequestStart` is called at once with the request's controller.
    */
   dispatch(options: Http1DispatchOptions, handler: Http1Handler): void {
-    const request = new Http1Request(options, handler);
+    const request = new PoolRequest(options, handler);
     handler.onRequestStart?.(request, NO_CONTEXT);
     if (request.done) return;
     if (this.closing) {
@@ -147,7 +147,7 @@ export class Http1Pool implements ConnectionOwner, RequestQueue {
     this.connectingCount--;
   }
 
-  onFree(conn: Http1Connection): void {
+  onFree(conn: PoolConnection): void {
     const bound = conn.bound;
     if (bound !== undefined) {
       conn.bound = undefined;
@@ -160,7 +160,7 @@ export class Http1Pool implements ConnectionOwner, RequestQueue {
     conn.idle();
   }
 
-  onClosed(conn: Http1Connection, wasConnecting: boolean, connectFailure: Error | undefined): void {
+  onClosed(conn: PoolConnection, wasConnecting: boolean, connectFailure: Error | undefined): void {
     this.connections.delete(conn);
     if (wasConnecting) this.connectingCount--;
     else {
@@ -184,7 +184,7 @@ export class Http1Pool implements ConnectionOwner, RequestQueue {
     this.checkClosed();
   }
 
-  retry(request: Http1Request): void {
+  retry(request: PoolRequest): void {
     if (this.destroyed) return request.fail(closedError(true));
     if (this.connections.size < this.max) {
       this.open(request);
@@ -199,7 +199,7 @@ export class Http1Pool implements ConnectionOwner, RequestQueue {
 
   // --- RequestQueue ---
 
-  cancel(request: Http1Request): void {
+  cancel(request: PoolRequest): void {
     request.queue = undefined;
     this.pending--;
     this.checkClosed();
@@ -207,13 +207,13 @@ export class Http1Pool implements ConnectionOwner, RequestQueue {
 
   // --- internals ---
 
-  private enqueue(request: Http1Request): void {
+  private enqueue(request: PoolRequest): void {
     request.queue = this;
     this.queue.push(request);
     this.pending++;
   }
 
-  private dequeue(): Http1Request | undefined {
+  private dequeue(): PoolRequest | undefined {
     const queue = this.queue;
     while (this.queueHead < queue.length) {
       const request = queue[this.queueHead]!;
@@ -239,8 +239,8 @@ export class Http1Pool implements ConnectionOwner, RequestQueue {
     while (this.pending > this.connectingCount && this.connections.size < this.max) this.open(undefined);
   }
 
-  private open(bound: Http1Request | undefined): void {
-    const conn = new Http1Connection(this, bound);
+  private open(bound: PoolRequest | undefined): void {
+    const conn = new PoolConnection(this, bound);
     this.connections.add(conn);
     this.connectingCount++;
   }
@@ -257,6 +257,6 @@ function closedError(destroyed: boolean): Http1PoolError {
   return new Http1PoolError('POOL_CLOSED', destroyed ? 'upstream pool destroyed' : 'upstream pool closed');
 }
 
-function failClosed(request: Http1Request, destroyed: boolean): void {
+function failClosed(request: PoolRequest, destroyed: boolean): void {
   request.fail(closedError(destroyed));
 }

@@ -14,8 +14,8 @@
 import { connect, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { Http1Parser, HttpParseError, type MessageHead, type ParserHandler } from '../http1/parser.js';
-import { connectError, Http1PoolError, resetError } from './http1-errors.js';
-import { headersObject, serializeHead, type Http1Request, type RequestCarrier } from './http1-request.js';
+import { connectError, Http1PoolError, resetError } from './http1-pool-errors.js';
+import { headersObject, serializeHead, type PoolRequest, type RequestCarrier } from './http1-pool-request.js';
 
 /** What a connection needs of its pool. */
 export interface ConnectionOwner {
@@ -23,13 +23,13 @@ export interface ConnectionOwner {
   /** Requests being served (the pool's `running`), kept by the connections. */
   running: number;
   /** The connection is established (it is free: onFree follows). */
-  onConnect(conn: Http1Connection): void;
+  onConnect(conn: PoolConnection): void;
   /** Connected, or free again after a response that allows reuse: give it the next request or keep it idle. */
-  onFree(conn: Http1Connection): void;
+  onFree(conn: PoolConnection): void;
   /** The connection is gone (closed, failed to connect, or handed over by an upgrade). */
-  onClosed(conn: Http1Connection, wasConnecting: boolean, connectFailure: Error | undefined): void;
+  onClosed(conn: PoolConnection, wasConnecting: boolean, connectFailure: Error | undefined): void;
   /** A reused connection closed before any byte of a bodyless request's response: send it again, once. */
-  retry(request: Http1Request): void;
+  retry(request: PoolRequest): void;
 }
 
 export interface ConnectionSettings {
@@ -65,7 +65,7 @@ const KEEP_ALIVE_TIMEOUT = /timeout\s*=\s*(\d+)/i;
 const CRLF = '\r\n';
 const LAST_CHUNK = '0\r\n\r\n';
 
-export class Http1Connection implements ParserHandler, RequestCarrier {
+export class PoolConnection implements ParserHandler, RequestCarrier {
   private state = State.Connecting;
   private readonly socket: Socket;
   private readonly parser: Http1Parser;
@@ -76,7 +76,7 @@ export class Http1Connection implements ParserHandler, RequestCarrier {
   private error: Error | undefined;
 
   /** The request being served. */
-  private request: Http1Request | undefined;
+  private request: PoolRequest | undefined;
   /** Requests started on this connection, the current one included. */
   private served = 0;
   /** A byte of the current request's response arrived. */
@@ -107,7 +107,7 @@ export class Http1Connection implements ParserHandler, RequestCarrier {
   constructor(
     private readonly owner: ConnectionOwner,
     /** A request this connection was opened for (the stale keep-alive retry), else it takes the pool's next. */
-    public bound?: Http1Request,
+    public bound?: PoolRequest,
   ) {
     const s = owner.settings;
     this.keepAliveMs = s.idleTimeoutMs;
@@ -134,7 +134,7 @@ export class Http1Connection implements ParserHandler, RequestCarrier {
   }
 
   /** Sends a request (the connection is connected and free). */
-  start(request: Http1Request): void {
+  start(request: PoolRequest): void {
     this.state = State.Busy;
     this.request = request;
     request.carrier = this;
@@ -196,7 +196,7 @@ export class Http1Connection implements ParserHandler, RequestCarrier {
 
   // --- the request's controller (RequestCarrier) ---
 
-  abortRequest(request: Http1Request, reason: Error): void {
+  abortRequest(request: PoolRequest, reason: Error): void {
     if (this.request !== request) return;
     this.detach();
     this.parser.pause();
@@ -521,7 +521,7 @@ export class Http1Connection implements ParserHandler, RequestCarrier {
   }
 
   /** Ends the current request's tie to the connection; returns it. */
-  private detach(): Http1Request | undefined {
+  private detach(): PoolRequest | undefined {
     const request = this.request;
     if (request === undefined) return undefined;
     this.request = undefined;

@@ -10,7 +10,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
-import { Http1PoolError } from './http1-errors.js';
+import { Http1PoolError } from './http1-pool-errors.js';
 
 export interface Http1DispatchOptions {
   path: string;
@@ -46,17 +46,17 @@ export interface Http1Handler {
 
 /** What a request needs of the connection serving it. */
 export interface RequestCarrier {
-  abortRequest(request: Http1Request, reason: Error): void;
+  abortRequest(request: PoolRequest, reason: Error): void;
   pauseResponse(): void;
   resumeResponse(): void;
 }
 
 /** What a queued request needs of the pool. */
 export interface RequestQueue {
-  cancel(request: Http1Request): void;
+  cancel(request: PoolRequest): void;
 }
 
-export class Http1Request implements Http1Controller {
+export class PoolRequest implements Http1Controller {
   /** The connection serving the request; undefined while queued and once it is over. */
   carrier: RequestCarrier | undefined;
   /** Set while the request waits in the pool's queue. */
