@@ -99,6 +99,43 @@ describe('Http1Pool messages', () => {
     }
   });
 
+  it('fails a request whose body fails with REQUEST_BODY_ERROR, while queued and while being sent', async () => {
+    const waiting: (() => void)[] = [];
+    const srv = await httpServer((req, res) => {
+      req.on('error', () => undefined);
+      req.resume();
+      waiting.push(() => res.end());
+    });
+    const pool = poolFor(srv.port, { connections: 1 });
+    try {
+      const first = send(pool, { path: '/1' });
+      await until(() => waiting.length === 1, 5000, 'the first request');
+      // Queued behind the first: its body fails before any connection takes it (no listener of the caller's).
+      const queuedBody = new Readable({ read: () => undefined });
+      const queued = send(pool, { method: 'POST', body: queuedBody });
+      queuedBody.destroy(new Error('downstream sent a bad chunk'));
+      const q = await queued;
+      assert.deepEqual(q.events, ['start', 'error']);
+      assert.equal(q.error?.code, 'REQUEST_BODY_ERROR');
+      assert.deepEqual(pool.stats, { connected: 1, running: 1, pending: 0 });
+      waiting.shift()!();
+      await first;
+      // On its way: the connection closes (the upstream saw half a body).
+      const sentBody = new Readable({ read: () => undefined });
+      const sending = send(pool, { method: 'POST', body: sentBody });
+      sentBody.push('half');
+      await until(() => waiting.length === 1, 5000, 'the second request');
+      sentBody.destroy(new Error('downstream went away'));
+      const s = await sending;
+      assert.deepEqual(s.events, ['start', 'error']);
+      assert.equal(s.error?.code, 'REQUEST_BODY_ERROR');
+      assert.deepEqual(pool.stats, { connected: 0, running: 0, pending: 0 });
+    } finally {
+      pool.destroy();
+      await srv.close();
+    }
+  });
+
   it('passes a chunked response with trailers, and skips 1xx responses', async () => {
     const srv = await httpServer((_req, res) => {
       res.writeEarlyHints({ link: '</style.css>; rel=preload' });

@@ -355,7 +355,7 @@ export class PoolConnection implements ParserHandler, RequestCarrier {
     this.bodyLength = chunked ? -1 : Number(contentLength);
     this.bodySent = 0;
     if (body.readableEnded) return this.onBodyEnd();
-    if (body.destroyed) return this.onBodyClose();
+    if (body.destroyed || body.errored !== null) return this.onBodyClose();
     body.on('data', this.onBodyData);
     body.on('end', this.onBodyEnd);
     body.on('error', this.onBodyError);

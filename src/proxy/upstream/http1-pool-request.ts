@@ -72,7 +72,16 @@ export class PoolRequest implements Http1Controller {
   constructor(
     readonly options: Http1DispatchOptions,
     readonly handler: Http1Handler,
-  ) {}
+  ) {
+    // The body may fail before a connection takes the request (and after the request is over): its error must
+    // always have a listener. While the request waits in the queue, the error fails it; later the connection's
+    // own listeners handle it.
+    options.body?.on('error', (error: Error) => {
+      if (this.done || this.carrier !== undefined) return;
+      this.queue?.cancel(this);
+      this.fail(new Http1PoolError('REQUEST_BODY_ERROR', `request body ${error.message}`, { cause: error }));
+    });
+  }
 
   abort(reason: Error): void {
     if (this.done) return;
