@@ -148,11 +148,9 @@ export class PoolConnection implements ParserHandler, RequestCarrier {
     this.keepAlive = true;
     const options = request.options;
     const max = this.owner.settings.maxRequestsPerConnection;
-    let chunked: boolean;
+    let built: { head: string; chunked: boolean };
     try {
-      const built = serializeHead(options, this.owner.settings.authority, max > 0 && this.served >= max);
-      request.head = built.head;
-      chunked = built.chunked;
+      built = serializeHead(options, this.owner.settings.authority, max > 0 && this.served >= max);
     } catch (error) {
       // Nothing was written: the connection stays usable.
       this.served--;
@@ -165,10 +163,10 @@ export class PoolConnection implements ParserHandler, RequestCarrier {
     this.socket.ref();
     this.parser.setRequestMethod(options.method);
     this.parser.resume();
-    this.socket.write(request.head, 'latin1');
+    this.socket.write(built.head, 'latin1');
     const body = options.body;
     if (body === null) this.bodyState = Body.Done;
-    else this.sendBody(body, chunked, options.headers['content-length']);
+    else this.sendBody(body, built.chunked, options.headers['content-length']);
   }
 
   /** Keeps the connection idle in the pool: the idle timer runs, and it does not hold the process open. */
@@ -322,6 +320,8 @@ export class PoolConnection implements ParserHandler, RequestCarrier {
 
   private readonly onSocketError = (error: Error): void => {
     this.error ??= error;
+    // An idle connection leaves the pool at once (not at 'close', a turn later, when a request may have taken it).
+    if (this.state === State.Idle) this.close();
   };
 
   private readonly onSocketClose = (): void => {

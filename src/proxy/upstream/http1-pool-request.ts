@@ -66,8 +66,6 @@ export class PoolRequest implements Http1Controller {
   done = false;
   /** Already retried once on a new connection after a stale keep-alive connection closed under it. */
   retried = false;
-  /** The serialized head, built on first send. */
-  head = '';
 
   constructor(
     readonly options: Http1DispatchOptions,
