@@ -50,6 +50,17 @@ describe('Http1Pool connections', () => {
     }
   });
 
+  it('connects from localAddress (the pod address)', async () => {
+    const srv = await httpServer((req, res) => res.end(req.socket.remoteAddress));
+    const pool = poolFor(srv.port, { localAddress: '127.0.0.7' });
+    try {
+      assert.equal((await send(pool)).body.toString(), '127.0.0.7');
+    } finally {
+      pool.destroy();
+      await srv.close();
+    }
+  });
+
   it('opens at most `connections` connections and serves queued requests in FIFO order', async () => {
     const seen: string[] = [];
     const waiting: (() => void)[] = [];
