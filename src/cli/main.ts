@@ -5,6 +5,7 @@ import { VERSION } from '../core/version.js';
 import { registerApply } from './apply.js';
 import { registerControl } from './control.js';
 import { registerDelete } from './delete.js';
+import { registerGateway } from './gateway.js';
 import { registerGet } from './get.js';
 import { registerProxyConfig } from './proxy-config.js';
 import { registerProxyStatus } from './proxy-status.js';
@@ -26,6 +27,7 @@ registerDelete(program);
 registerProxyStatus(program);
 registerProxyConfig(program);
 registerSidecar(program);
+registerGateway(program);
 registerVersion(program);
 
 await program.parseAsync(process.argv);
