@@ -205,6 +205,20 @@ describe('shoal gateway (real processes)', () => {
     ]);
   });
 
+  it("counts its requests per listener as Istio's gateways do (reporter source), NR included", async () => {
+    const stats = await send(`http://${gateway.bind}:15090/stats/prometheus`);
+    assert.equal(stats.status, 200);
+    // One request got 404 NR on 8081 (the host no server admits).
+    assert.match(
+      stats.text,
+      /\nistio_requests_total\{reporter="source",listener="0\.0\.0\.0_8081",response_code_class="mesh",response_flags="NR"\} 1\n/,
+    );
+    assert.match(
+      stats.text,
+      /\nistio_requests_total\{reporter="source",listener="0\.0\.0\.0_8080",response_code_class="2xx"/,
+    );
+  });
+
   it('shows in proxy-status and proxy-config as a router~ proxy with its listeners on the bind address', async () => {
     const id = `router~${gateway.bind}~ingress.default~default.svc.cluster.local`;
     const status = await runCli(['proxy-status', '-o', 'json'], control.env);
@@ -235,10 +249,22 @@ describe('shoal gateway (real processes)', () => {
   });
 
   it('is not ready (15021 503, no ready line) until a Gateway selects it, then binds and turns ready', async () => {
-    lonely = startGateway({ xds: control.xds, workload: 'lonely', labels: { istio: 'lonely' } });
+    // As shoal up starts gateways: free admin, health and stats ports, printed on the first line.
+    lonely = startGateway({
+      xds: control.xds,
+      workload: 'lonely',
+      labels: { istio: 'lonely' },
+      args: ['--admin-port', '0', '--health-port', '0', '--stats-port', '0'],
+    });
     await waitUntil(() => lonely!.stderr().includes('no Gateway listener bound'), 10_000, 'its first configuration');
-    assert.equal((await send(`${lonely.health}/healthz/ready`)).status, 503);
-    assert.doesNotMatch(lonely.stdout(), /ready/);
+    const ip = lonely.bind.replace(/\./g, '\\.');
+    const ports = new RegExp(`^shoal gateway: admin ${ip}:(\\d+) health ${ip}:(\\d+) stats ${ip}:(\\d+)\n$`).exec(
+      lonely.stdout(),
+    );
+    assert.ok(ports, lonely.stdout());
+    assert.ok(!ports.slice(1).some((p) => ['0', '15000', '15021', '15090'].includes(p)), lonely.stdout());
+    const health = `http://${lonely.bind}:${ports[2]}/healthz/ready`;
+    assert.equal((await send(health)).status, 503);
     await apply(`
 apiVersion: networking.istio.io/v1
 kind: Gateway
@@ -248,8 +274,9 @@ spec:
   servers: [{ port: { number: 9090, name: http, protocol: HTTP }, hosts: ['*'] }]
 `);
     await lonely.ready;
-    assert.match(lonely.stdout(), new RegExp(`shoal gateway: ready ${lonely.bind.replace(/\./g, '\\.')}:9090\n$`));
-    assert.equal((await send(`${lonely.health}/healthz/ready`)).status, 200);
+    assert.match(lonely.stdout(), new RegExp(`\nshoal gateway: ready ${ip}:9090\n$`));
+    assert.equal((await send(health)).status, 200);
+    assert.equal((await send(`http://${lonely.bind}:${ports[3]}/stats/prometheus`)).status, 200);
     // No VirtualService is bound to it: every host gets 404 NR.
     assert.equal(await who(`http://${lonely.bind}:9090/`, 'a.example.org'), '404 NR');
     // The other gateway does not serve it.
