@@ -5,13 +5,16 @@
  * `x-reviews-version` header), how many answered.
  *
  *   node dist/examples/bookstore/load.js [--url http://127.0.0.1:8080/] [--rate 10] [--duration 10]
- *        [--max-in-flight 64] [--timeout 10] [--json]
+ *        [--max-in-flight 64] [--timeout 10] [--proxy http://<pod-ip>:15001] [--json]
+ *
+ * --proxy sends every request through an HTTP proxy in absolute form, as an app in the mesh does through its
+ * sidecar (so --url can be a mesh name such as http://storefront.default.svc.cluster.local/).
  */
 import { parseArgs } from 'node:util';
-import { Agent, request } from 'undici';
+import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
 
 const USAGE = `usage: load [--url URL] [--rate N/s (1-1000)] [--duration SECONDS (0-600)] [--max-in-flight N (1-1000)]
-            [--timeout SECONDS (1-60)] [--json]`;
+            [--timeout SECONDS (1-60)] [--proxy URL] [--json]`;
 
 interface Options {
   url: URL;
@@ -19,6 +22,7 @@ interface Options {
   duration: number;
   maxInFlight: number;
   timeoutMs: number;
+  proxy: URL | undefined;
   json: boolean;
 }
 
@@ -31,6 +35,17 @@ function num(raw: string | undefined, flag: string, fallback: number, min: numbe
     throw new UsageError(`--${flag}: must be ${int ? 'an integer' : 'a number'} from ${min} to ${max} (got "${raw}")`);
   }
   return n;
+}
+
+function httpUrl(flag: string, raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`--${flag}: not a URL (got "${raw}")`);
+  }
+  if (url.protocol !== 'http:') throw new UsageError(`--${flag}: must be an http:// URL (got "${raw}")`);
+  return url;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -46,6 +61,7 @@ function parseOptions(argv: string[]): Options {
         duration: { type: 'string' },
         'max-in-flight': { type: 'string' },
         timeout: { type: 'string' },
+        proxy: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean' },
       },
@@ -57,20 +73,13 @@ function parseOptions(argv: string[]): Options {
     console.log(USAGE);
     process.exit(0);
   }
-  let url: URL;
-  const rawUrl = values.url ?? 'http://127.0.0.1:8080/';
-  try {
-    url = new URL(rawUrl);
-  } catch {
-    throw new UsageError(`--url: not a URL (got "${rawUrl}")`);
-  }
-  if (url.protocol !== 'http:') throw new UsageError(`--url: must be an http:// URL (got "${rawUrl}")`);
   return {
-    url,
+    url: httpUrl('url', values.url ?? 'http://127.0.0.1:8080/'),
     rate: num(values.rate, 'rate', 10, 1, 1000, false),
     duration: num(values.duration, 'duration', 10, 0, 600, false),
     maxInFlight: num(values['max-in-flight'], 'max-in-flight', 64, 1, 1000, true),
     timeoutMs: num(values.timeout, 'timeout', 10, 1, 60, false) * 1000,
+    proxy: values.proxy === undefined ? undefined : httpUrl('proxy', values.proxy),
     json: values.json === true,
   };
 }
@@ -105,11 +114,11 @@ function percentile(sorted: number[], p: number): number {
 
 async function run(opts: Options): Promise<Report> {
   const planned = Math.round(opts.rate * opts.duration);
-  const agent = new Agent({
-    connections: opts.maxInFlight,
-    headersTimeout: opts.timeoutMs,
-    bodyTimeout: opts.timeoutMs,
-  });
+  const limits = { connections: opts.maxInFlight, headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs };
+  const agent: Dispatcher =
+    opts.proxy === undefined
+      ? new Agent(limits)
+      : new ProxyAgent({ ...limits, uri: opts.proxy.href, proxyTunnel: false });
   const report: Report = {
     url: opts.url.href,
     rate: opts.rate,

@@ -96,10 +96,16 @@ export function dependencyUrl(service: string, env: AppEnv, vars: NodeJS.Process
   return url.href.replace(/\/$/, '');
 }
 
-/** One dispatcher per process: it reads HTTP_PROXY/NO_PROXY once and keeps its connections alive. */
+/**
+ * One dispatcher per process: it reads HTTP_PROXY/NO_PROXY once and keeps its connections alive. `proxyTunnel:
+ * false` matters: undici's proxy agents otherwise open a CONNECT tunnel even to an http:// URL, and the sidecar would
+ * see only a TCP stream to `catalog...:80` (no route to pick, no HTTP traffic split, no HTTP metrics); without the
+ * tunnel each request goes to the sidecar in absolute form (`GET http://catalog.default.svc.cluster.local/books`),
+ * which it routes by host like any HTTP proxy.
+ */
 let dispatcher: EnvHttpProxyAgent | undefined;
 function outbound(): EnvHttpProxyAgent {
-  dispatcher ??= new EnvHttpProxyAgent({ connections: 32 });
+  dispatcher ??= new EnvHttpProxyAgent({ proxyTunnel: false });
   return dispatcher;
 }
 
