@@ -263,32 +263,38 @@ export async function startApp(opts: AppOptions): Promise<RunningApp> {
  * and on SIGTERM or SIGINT shuts down and exits 0. A bad environment exits 2 with one line naming the variable.
  */
 export function main(service: string, build: (env: AppEnv) => Omit<AppOptions, 'env' | 'service'>): void {
-  let app: RunningApp;
-  const run = async (): Promise<void> => {
-    const env = readEnv();
-    const opts = build(env);
-    app = await startApp({ ...opts, env, service });
-    console.log(`${service} ${opts.version} (pod ${env.pod}) listening on ${app.url}`);
-    const stop = (): void => {
-      app.shutdown().then(
+  let app: Promise<RunningApp> | undefined;
+  // The handlers go in first: whoever started this process may signal it as soon as it prints that it listens.
+  const stop = (): void => {
+    if (app === undefined) process.exit(0);
+    app
+      .then((a) => a.shutdown())
+      .then(
         () => process.exit(0),
         (err: unknown) => {
           console.error(`${service}: shutdown failed: ${String(err)}`);
           process.exit(1);
         },
       );
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
   };
-  run().catch((err: unknown) => {
-    if (err instanceof ConfigError) {
-      console.error(`${service}: ${err.message}`);
-      process.exit(2);
-    }
-    console.error(`${service}: ${(err as Error).message}`);
-    process.exit(1);
-  });
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  try {
+    const env = readEnv();
+    const opts = build(env);
+    app = startApp({ ...opts, env, service });
+    app.then(
+      (a) => console.log(`${service} ${opts.version} (pod ${env.pod}) listening on ${a.url}`),
+      (err: unknown) => {
+        console.error(`${service}: ${(err as Error).message}`);
+        process.exit(1);
+      },
+    );
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`${service}: ${err.message}`);
+    process.exit(2);
+  }
 }
 
 /** Escapes text for HTML element content and double-quoted attributes. */
