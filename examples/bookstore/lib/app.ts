@@ -137,7 +137,14 @@ export class Upstream {
         const flagText = typeof flags === 'string' ? ` ${flags}` : '';
         return { ok: false, error: `${this.service} answered ${res.statusCode}${flagText}${text ? `: ${text}` : ''}` };
       }
-      const parsed = schema.safeParse(await res.body.json());
+      let body: unknown;
+      try {
+        body = await res.body.json();
+      } catch (err) {
+        if (!(err instanceof SyntaxError)) throw err;
+        return { ok: false, error: `${this.service} sent a body that is not JSON` };
+      }
+      const parsed = schema.safeParse(body);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
         return {
