@@ -37,7 +37,19 @@ export async function startControl(
   delete env.SHOAL_TOKEN;
   const proc = spawn(
     process.execPath,
-    [SHOAL_BIN, 'control', '--data-dir', dataDir, '--http-port', '0', '--xds-port', '0', ...(opts.args ?? [])],
+    [
+      SHOAL_BIN,
+      'control',
+      '--data-dir',
+      dataDir,
+      '--http-port',
+      '0',
+      '--xds-port',
+      '0',
+      '--dns-port',
+      '0',
+      ...(opts.args ?? []),
+    ],
     {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
