@@ -65,8 +65,7 @@ export function parseQuery(msg: Buffer): Query | undefined {
   let edns: Edns | undefined;
   for (const rr of packet.additionals ?? []) {
     if (rr.type !== 'OPT') continue;
-    const opt = rr as OptAnswer;
-    edns = { udpSize: Math.max(CLASSIC_UDP_SIZE, opt.udpPayloadSize), version: opt.ednsVersion, dnssecOk: opt.flag_do };
+    edns = { udpSize: Math.max(CLASSIC_UDP_SIZE, rr.udpPayloadSize), version: rr.ednsVersion, dnssecOk: rr.flag_do };
     break;
   }
   return {

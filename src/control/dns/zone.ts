@@ -254,7 +254,7 @@ export function serviceRecords(service: MeshService, ttl: number): ServiceRecord
   if (host.startsWith('*')) return { records, extra };
   const add = (owner: string, record: Answer): void => {
     let byType = records.get(owner);
-    if (byType === undefined) records.set(owner, (byType = new Map()));
+    if (byType === undefined) records.set(owner, (byType = new Map<string, Answer[]>()));
     const list = byType.get(record.type);
     if (list === undefined) byType.set(record.type, [record]);
     else list.push(record);
