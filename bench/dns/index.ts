@@ -8,8 +8,10 @@
  * - Query file: per service 3 x A, 1 x SRV (`_http._tcp.svc-<i>...`), 1 x A for a name that does not exist
  *   (NXDOMAIN): 60 % A, 20 % SRV, 20 % NXDOMAIN, looped by dnsperf.
  * - Throughput: dnsperf at up to OUTSTANDING queries in flight for DURATION_S; the server's CPU seconds (utime+stime
- *   from /proc) over the run give qps per core = queries answered / CPU seconds.
- * - Latency: dnsperf at a fixed RATE qps for DURATION_S with -v (one line per answer with its latency): p50/p99/max.
+ *   from /proc) over the run give qps per core = queries answered / CPU seconds. ROUNDS rounds, Shoal and unbound
+ *   alternating (the machine is shared: alternating spreads its noise over both); the median round is reported.
+ * - Latency: dnsperf at each fixed rate of RATES qps for DURATION_S with -v (one line per answer with its latency):
+ *   p50/p99/max, Shoal and unbound alternating.
  *
  * Needs the Debian packages dnsperf and unbound (`apt-get install -y dnsperf unbound`).
  */
@@ -26,7 +28,8 @@ import { sample } from '../xds/proc-stats.js';
 const SERVICES = Number(process.env.BENCH_DNS_SERVICES ?? 500);
 const DURATION_S = Number(process.env.BENCH_DNS_SECONDS ?? 10);
 const OUTSTANDING = Number(process.env.BENCH_DNS_OUTSTANDING ?? 100);
-const RATE = Number(process.env.BENCH_DNS_RATE ?? 10_000);
+const RATES = (process.env.BENCH_DNS_RATES ?? '1000,10000').split(',').map(Number);
+const ROUNDS = Number(process.env.BENCH_DNS_ROUNDS ?? 3);
 const DOMAIN = 'cluster.local';
 const SOA = `${DOMAIN}. 5 IN SOA ns.dns.${DOMAIN}. hostmaster.${DOMAIN}. 1 7200 1800 86400 5`;
 
@@ -82,8 +85,8 @@ async function throughput(port: number, queries: string, pid: number): Promise<T
   };
 }
 
-async function latency(port: number, queries: string): Promise<Latency> {
-  const args = ['-s', '127.0.0.1', '-p', String(port), '-d', queries, '-l', String(DURATION_S), '-Q', String(RATE)];
+async function latency(port: number, queries: string, rate: number): Promise<Latency> {
+  const args = ['-s', '127.0.0.1', '-p', String(port), '-d', queries, '-l', String(DURATION_S), '-Q', String(rate)];
   const out = await run('dnsperf', [...args, '-c', '1', '-t', '2', '-v'], (DURATION_S + 30) * 1000);
   const samples: number[] = [];
   for (const line of out.split('\n')) {
@@ -147,7 +150,7 @@ async function startUnbound(dir: string, records: string[]): Promise<{ proc: Chi
   writeFileSync(file, config.join('\n') + '\n');
   const proc = spawn('unbound', ['-d', '-c', file], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
-  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<never>((_, reject) =>
     proc.once('exit', (code) => reject(new Error(`unbound exited ${code}: ${err}`))),
   );
@@ -199,11 +202,21 @@ export async function benchDns(): Promise<string> {
 
     // Warm-up (JIT, caches), then the measured runs, one server at a time.
     await run('dnsperf', ['-s', '127.0.0.1', '-p', String(shoalPort), '-d', queries, '-l', '2', '-c', '1'], 60_000);
-    const shoalT = await throughput(shoalPort, queries, control.proc.pid!);
-    const unboundT = await throughput(ub.port, queries, unbound.pid!);
-    const shoalL = await latency(shoalPort, queries);
-    const unboundL = await latency(ub.port, queries);
-    return report(shoalT, unboundT, shoalL, unboundL);
+    const shoalT: Throughput[] = [];
+    const unboundT: Throughput[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      shoalT.push(await throughput(shoalPort, queries, control.proc.pid!));
+      unboundT.push(await throughput(ub.port, queries, unbound.pid!));
+    }
+    const latencies: { rate: number; shoal: Latency; unbound: Latency }[] = [];
+    for (const rate of RATES) {
+      latencies.push({
+        rate,
+        shoal: await latency(shoalPort, queries, rate),
+        unbound: await latency(ub.port, queries, rate),
+      });
+    }
+    return report(median(shoalT), median(unboundT), latencies, shoalT, unboundT);
   } finally {
     unbound?.kill('SIGTERM');
     closeAgent();
@@ -211,26 +224,48 @@ export async function benchDns(): Promise<string> {
   }
 }
 
-function report(st: Throughput, ut: Throughput, sl: Latency, ul: Latency): string {
+function median(rounds: Throughput[]): Throughput {
+  const sorted = [...rounds].sort((a, b) => a.qpsPerCore - b.qpsPerCore);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function report(
+  st: Throughput,
+  ut: Throughput,
+  latencies: { rate: number; shoal: Latency; unbound: Latency }[],
+  allShoal: Throughput[],
+  allUnbound: Throughput[],
+): string {
   const date = new Date().toISOString().slice(0, 10);
-  const row = (name: string, t: Throughput, l: Latency): string =>
-    `| ${name} | ${fmt(t.qps, 0)} | ${fmt(t.cpuSeconds, 2)} | **${fmt(t.qpsPerCore, 0)}** | ${t.lost} | ` +
-    `${fmt(l.p50, 3)} / **${fmt(l.p99, 3)}** / ${fmt(l.max, 2)} ms (${l.n} answers, ${l.lost} lost) |`;
+  const tRow = (name: string, t: Throughput): string =>
+    `| ${name} | ${fmt(t.qps, 0)} | ${fmt(t.cpuSeconds, 2)} | **${fmt(t.qpsPerCore, 0)}** | ${t.lost} |`;
+  const lCell = (l: Latency): string =>
+    `${fmt(l.p50, 3)} / **${fmt(l.p99, 3)}** / ${fmt(l.max, 2)} ms (${l.n} answers, ${l.lost} lost)`;
+  const perCore = (ts: Throughput[]): string => ts.map((t) => fmt(t.qpsPerCore, 0)).join(', ');
   return [
     `## DNS (issue 5)`,
     '',
     `\`npm run bench dns\` (measured ${date})`,
     '',
-    `${SERVICES} Services; query mix 60 % A, 20 % SRV, 20 % NXDOMAIN; dnsperf on the same 2 cores. Throughput: ` +
-      `${DURATION_S} s at up to ${OUTSTANDING} queries in flight; latency: ${DURATION_S} s at a fixed ${RATE} qps.`,
+    `${SERVICES} Services; query mix 60 % A, 20 % SRV, 20 % NXDOMAIN; dnsperf (one client) on the same 2 cores. ` +
+      `Throughput: ${DURATION_S} s at up to ${OUTSTANDING} queries in flight, median of ${ROUNDS} rounds by qps per core.`,
     '',
-    '| server | qps | server CPU s | qps per core | lost | latency p50 / p99 / max at fixed rate |',
-    '| --- | --- | --- | --- | --- | --- |',
-    row('Shoal (`shoal control`)', st, sl),
-    row('unbound (1 thread, local-data)', ut, ul),
+    '| server | qps | server CPU s | qps per core | lost |',
+    '| --- | --- | --- | --- | --- |',
+    tRow('Shoal (`shoal control`)', st),
+    tRow('unbound (1 thread, local-data)', ut),
     '',
-    `Shoal / unbound: qps ${fmt(st.qps / ut.qps)}, qps per core ${fmt(st.qpsPerCore / ut.qpsPerCore)}, ` +
-      `p99 ${fmt(sl.p99 / ul.p99)}.`,
+    `Shoal / unbound: qps ${fmt(st.qps / ut.qps)}, qps per core ${fmt(st.qpsPerCore / ut.qpsPerCore)}. ` +
+      `All rounds, qps per core: Shoal ${perCore(allShoal)}; unbound ${perCore(allUnbound)}.`,
+    '',
+    `Latency at a fixed rate (${DURATION_S} s each, dnsperf -v: every answer's latency), p50 / p99 / max:`,
+    '',
+    '| rate | Shoal | unbound | p99 Shoal / unbound |',
+    '| --- | --- | --- | --- |',
+    ...latencies.map(
+      ({ rate, shoal, unbound }) =>
+        `| ${rate} qps | ${lCell(shoal)} | ${lCell(unbound)} | ${fmt(shoal.p99 / unbound.p99)} |`,
+    ),
     '',
     `Response codes (Shoal): ${st.rcodes}; (unbound): ${ut.rcodes}.`,
     '',
