@@ -13,7 +13,7 @@ import { dig, resolverFor, sendTcp, sendUdp } from '../helpers/dns.js';
 import { waitUntil } from '../helpers/grpc-xds.js';
 import { runCli, startControl, type RunningControl } from '../helpers/processes.js';
 
-const BIG = 60;
+const BIG = 100;
 let upstream: DnsServer;
 let upstreamAddr: string;
 let cp: RunningControl;

@@ -6,17 +6,13 @@ import type { OptAnswer } from 'dns-packet';
 import { assemble, parseQuery, SERVER_UDP_SIZE } from '../../../src/control/dns/wire.js';
 import { RCODE, prepare } from '../../../src/control/dns/zone.js';
 
-const MANY = prepare(
-  RCODE.NOERROR,
-  Array.from({ length: 40 }, (_, i) => ({
-    type: 'A' as const,
-    name: 'db.default.svc.cluster.local',
-    ttl: 5,
-    data: `127.1.0.${i + 1}`,
-  })),
-  [],
-  [],
-);
+const MANY_RECORDS = Array.from({ length: 40 }, (_, i) => ({
+  type: 'A' as const,
+  name: 'db.default.svc.cluster.local',
+  ttl: 5,
+  data: `127.1.0.${i + 1}`,
+}));
+const MANY = prepare(RCODE.NOERROR, MANY_RECORDS, [], []);
 
 function query(opt?: Partial<OptAnswer>): Buffer {
   return dnsPacket.encode({
@@ -54,6 +50,20 @@ void describe('parseQuery', () => {
 });
 
 void describe('assemble', () => {
+  it('compresses the owner name of records owned by the asked name into a pointer to the question', () => {
+    const records = MANY_RECORDS.slice(0, 3);
+    const plain = prepare(RCODE.NOERROR, records, [], []);
+    const compressed = prepare(RCODE.NOERROR, records, [], [], 'db.default.svc.cluster.local');
+    assert.equal(plain.body.length, 3 * (30 + 14));
+    assert.equal(compressed.body.length, 3 * (2 + 14));
+    const msg = query();
+    const r = dnsPacket.decode(assemble(msg, parseQuery(msg)!, compressed, 0, 512, false).message);
+    assert.deepEqual(
+      r.answers?.map((a) => [a.name, (a as { data: string }).data]),
+      records.map((a) => [a.name, a.data]),
+    );
+  });
+
   it('without EDNS: truncates past 512 bytes to header + question with TC', () => {
     const msg = query();
     const out = assemble(msg, parseQuery(msg)!, MANY, 0, 512, false);
