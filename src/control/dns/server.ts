@@ -52,6 +52,8 @@ export class DnsStats {
 
 const TCP_IDLE_MS = 10_000;
 const TCP_MAX_MESSAGE = 65_535;
+/** The largest payload one IPv4 UDP datagram can carry. */
+const MAX_UDP_PAYLOAD = 65_507;
 
 export class DnsServer {
   readonly stats = new DnsStats();
@@ -159,13 +161,15 @@ export class DnsServer {
       this.stats.malformed++;
       return;
     }
-    const limit = query.edns ? query.edns.udpSize : CLASSIC_UDP_SIZE;
+    const limit = query.edns ? Math.min(query.edns.udpSize, MAX_UDP_PAYLOAD) : CLASSIC_UDP_SIZE;
     const reply = this.answer(msg, query, limit);
     if (reply !== undefined) {
       socket.send(reply, rinfo.port, rinfo.address);
       return;
     }
     void this.forwarder!.udp(msg).then((upstream) => {
+      // The server may have stopped while the upstream was asked.
+      if (this.udp !== socket) return;
       socket.send(this.forwardedReply(msg, query, upstream, limit), rinfo.port, rinfo.address);
     });
   }
