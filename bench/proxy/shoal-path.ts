@@ -99,7 +99,7 @@ export async function shoalPath(procs: Procs, dir: string, backend: Backend): Pr
     const control = procs.spawn(
       'shoal-control',
       process.execPath,
-      [SHOAL_BIN, 'control', '--data-dir', dataDir, '--http-port', '0', '--xds-port', '0'],
+      [SHOAL_BIN, 'control', '--data-dir', dataDir, '--http-port', '0', '--xds-port', '0', '--dns-port', '0'],
       controlLog,
       { env },
     );
