@@ -10,6 +10,7 @@ import { registerGet } from './get.js';
 import { registerProxyConfig } from './proxy-config.js';
 import { registerProxyStatus } from './proxy-status.js';
 import { registerSidecar } from './sidecar.js';
+import { registerUp } from './up.js';
 import { registerVersion } from './version.js';
 
 const program = new Command();
@@ -28,6 +29,7 @@ registerProxyStatus(program);
 registerProxyConfig(program);
 registerSidecar(program);
 registerGateway(program);
+registerUp(program);
 registerVersion(program);
 
 await program.parseAsync(process.argv);

@@ -339,6 +339,10 @@ export class DeploymentController {
     ));
     proc.start();
     this.startedPids.push(...proc.pids());
+    this.opts.logger.info(
+      { pod: p.name, ip: p.ip, appPid: proc.app?.pid, sidecarPid: proc.sidecar?.pid, restartCount: p.restartCount },
+      'pod started',
+    );
     p.started = true;
     p.startedAt = Date.now();
     this.startLiveness(p, container);
