@@ -10,6 +10,9 @@ import { registerGet } from './get.js';
 import { registerProxyConfig } from './proxy-config.js';
 import { registerProxyStatus } from './proxy-status.js';
 import { registerSidecar } from './sidecar.js';
+import { registerLogs } from './logs.js';
+import { registerRollout } from './rollout.js';
+import { registerScale } from './scale.js';
 import { registerUp } from './up.js';
 import { registerVersion } from './version.js';
 
@@ -30,6 +33,9 @@ registerProxyConfig(program);
 registerSidecar(program);
 registerGateway(program);
 registerUp(program);
+registerScale(program);
+registerRollout(program);
+registerLogs(program);
 registerVersion(program);
 
 await program.parseAsync(process.argv);

@@ -168,9 +168,9 @@ export class DeploymentController {
       p.liveness?.stop();
       p.process?.markStopping();
     }
-    await Promise.all(pods.map((p) => p.process?.stopApp()));
-    await Promise.all(pods.map((p) => p.process?.stopSidecar()));
-    await Promise.all(pods.map((p) => p.process?.closeLogs()));
+    await Promise.all(pods.map((p) => p.process?.stopApp() ?? Promise.resolve()));
+    await Promise.all(pods.map((p) => p.process?.stopSidecar() ?? Promise.resolve()));
+    await Promise.all(pods.map((p) => p.process?.closeLogs() ?? Promise.resolve()));
     await Promise.all(pods.map((p) => p.created.then(() => this.deleteObject(p.namespace, p.name))));
     for (const p of pods) this.view(p, 'gone');
     this.pods.clear();
