@@ -29,7 +29,7 @@ import type { AddressAllocator } from './address-allocator.js';
 import { Informer, type InformerEvent } from './informer.js';
 import { PodProcess, type ExitInfo } from './pod-process.js';
 import { nextCrashCount, restartDelayMs, type RestartBackoffOptions } from './restart-backoff.js';
-import { planReplicas } from './rollout-plan.js';
+import { planReplicas, rollingLimits } from './rollout-plan.js';
 
 export const TEMPLATE_HASH_LABEL = 'pod-template-hash';
 
@@ -254,9 +254,12 @@ export class DeploymentController {
     let state = this.deployments.get(key);
     if (!state) this.deployments.set(key, (state = { crashes: 0, restarts: [] }));
     const hash = templateHash(d.spec.template);
+    const desired = d.spec.replicas ?? 1;
+    const rolling = d.spec.strategy?.rollingUpdate;
     const plan = planReplicas(
-      d.spec.replicas ?? 1,
+      desired,
       pods.map((p) => ({ name: p.name, updated: p.hash === hash, ready: isReady(p), createdAt: p.createdAt })),
+      rollingLimits(desired, rolling?.maxSurge, rolling?.maxUnavailable),
     );
     for (const podName of plan.remove)
       void this.stopPod(this.pods.get(`${namespace}/${podName}`)!, 'sidecar-first', false);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AddressAllocator, formatIp, parseCidr } from '../../../src/runner/address-allocator.js';
 import { nextCrashCount, restartDelayMs } from '../../../src/runner/restart-backoff.js';
-import { planReplicas, type PlannedPod } from '../../../src/runner/rollout-plan.js';
+import { planReplicas, rollingLimits, type PlannedPod } from '../../../src/runner/rollout-plan.js';
 import { ShoalError } from '../../../src/core/errors.js';
 
 void test('parseCidr: network, prefix and usable size; bad input names the flag', () => {
@@ -70,8 +70,24 @@ void test('rolling update with surge 1: one new pod, an old one goes only once t
     create: 0,
     remove: ['o2'],
   });
-  // An old pod that is not ready goes at once.
-  assert.deepEqual(planReplicas(2, [pod('o1', false, false, 1), old[1]!]), { create: 1, remove: ['o1'] });
+  // An old pod that is not ready goes at once (and the surge refills up to desired + 1).
+  assert.deepEqual(planReplicas(2, [pod('o1', false, false, 1), old[1]!]), { create: 2, remove: ['o1'] });
   // Scaled down during a rollout: ready old pods beyond desired go.
   assert.deepEqual(planReplicas(1, [...old, pod('n1', true, false, 3)]), { create: 0, remove: ['o1'] });
+});
+
+void test("rolling limits: Kubernetes' 25% defaults, percentages rounded like Kubernetes, never both 0", () => {
+  assert.deepEqual(rollingLimits(1, undefined, undefined), { maxSurge: 1, maxUnavailable: 0 });
+  assert.deepEqual(rollingLimits(4, undefined, undefined), { maxSurge: 1, maxUnavailable: 1 });
+  assert.deepEqual(rollingLimits(10, '30%', '30%'), { maxSurge: 3, maxUnavailable: 3 });
+  assert.deepEqual(rollingLimits(3, 2, 0), { maxSurge: 2, maxUnavailable: 0 });
+  assert.deepEqual(rollingLimits(3, '0%', '10%'), { maxSurge: 0, maxUnavailable: 1 });
+});
+
+void test('rolling update with maxUnavailable 1: an old pod goes at once, two new ones start', () => {
+  const old = ['o1', 'o2', 'o3', 'o4'].map((n, i) => pod(n, false, true, i));
+  const limits = rollingLimits(4, undefined, undefined);
+  assert.deepEqual(planReplicas(4, old, limits), { create: 2, remove: ['o1'] });
+  const next = [...old.slice(1), pod('n1', true, false, 5), pod('n2', true, false, 6)];
+  assert.deepEqual(planReplicas(4, next, limits), { create: 0, remove: [] });
 });
