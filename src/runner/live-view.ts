@@ -45,6 +45,8 @@ export class LiveView {
   /** Ends the in-place table (drawn once more, as it is) and continues with plain lines. */
   settle(): void {
     if (!this.live) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
     this.redraw();
     this.live = false;
     this.drawn = 0;
@@ -62,6 +64,7 @@ export class LiveView {
 
   close(): void {
     clearTimeout(this.timer);
+    this.timer = undefined;
     if (this.live) this.redraw();
   }
 
@@ -76,7 +79,7 @@ export class LiveView {
     }
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
-      this.redraw();
+      if (this.live) this.redraw();
     }, 50);
   }
 

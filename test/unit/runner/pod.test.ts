@@ -242,15 +242,17 @@ void test('live view: plain lines when not a terminal, a redrawn table on one', 
   tty.pod({ ...p, name: 'web-2', state: 'pending' });
   await new Promise((resolve) => setTimeout(resolve, 80));
   tty.pod({ ...p, ip: '127.1.0.2', state: 'ready' });
-  await new Promise((resolve) => setTimeout(resolve, 80));
+  // Settled with a redraw still pending: the table is drawn once, then only plain lines follow.
   tty.settle();
   tty.print('shoal up: ready');
+  tty.pod({ ...p, ip: '127.1.0.2', state: 'ready' });
+  tty.pod({ ...p, ip: '127.1.0.2', state: 'terminating' });
+  await new Promise((resolve) => setTimeout(resolve, 80));
   assert.deepEqual(drawn, [
     'pod/web-1 - pending\npod/web-2 - pending\n',
     '\x1b[2A\x1b[J',
     'pod/web-1 127.1.0.2 ready\npod/web-2 - pending\n',
-    '\x1b[2A\x1b[J',
-    'pod/web-1 127.1.0.2 ready\npod/web-2 - pending\n',
     'shoal up: ready\n',
+    'pod/web-1 127.1.0.2 terminating\n',
   ]);
 });
