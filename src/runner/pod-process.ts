@@ -50,8 +50,10 @@ export function appEnvironment(
   spec: Pick<PodProcessSpec, 'name' | 'namespace' | 'ip' | 'container'>,
   base: NodeJS.ProcessEnv = process.env,
 ): NodeJS.ProcessEnv {
+  // The host's lower-case proxy settings (what curl reads) must not contradict the mesh's.
+  const { http_proxy: _httpProxy, no_proxy: _noProxy, ...inherited } = base;
   const env: NodeJS.ProcessEnv = {
-    ...base,
+    ...inherited,
     PORT: String(appPort(spec.container)),
     HOST: spec.ip,
     POD_IP: spec.ip,

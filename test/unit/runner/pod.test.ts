@@ -35,7 +35,12 @@ const spec: PodProcessSpec = {
 };
 
 void test("the app's environment: SPEC's variables, the container's env last", () => {
-  const env = appEnvironment(spec, { PATH: '/bin', HTTP_PROXY: 'http://corp:3128' });
+  const env = appEnvironment(spec, {
+    PATH: '/bin',
+    HTTP_PROXY: 'http://corp:3128',
+    http_proxy: 'http://corp:3128',
+    no_proxy: '*',
+  });
   assert.deepEqual(env, {
     PATH: '/bin',
     PORT: '1',
