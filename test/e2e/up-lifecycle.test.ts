@@ -1,6 +1,6 @@
 /**
  * `shoal up` at its edges: a bad manifest or flag stops it before anything starts, with one line naming the field;
- * a failing liveness probe replaces the pod; SIGINT stops everything with nothing left behind.
+ * a failing liveness probe or `shoal delete pod` replaces the pod; SIGINT stops everything with nothing left behind.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -63,7 +63,7 @@ test('a bad manifest or flag: non-zero exit, one line naming the field, nothing 
   ]);
 });
 
-test('a failing liveness probe replaces the pod; SIGINT stops everything and leaves no process', async () => {
+test('a failing liveness probe or a deleted Pod gets a replacement; SIGINT stops everything and leaves no process', async () => {
   const dir = tempDir('shoal-up-live-');
   const app = `        - name: app
           command: [node, ${JSON.stringify(UP_APP)}]
@@ -95,10 +95,22 @@ test('a failing liveness probe replaces the pod; SIGINT stops everything and lea
     assert.match(up.stdout(), /pod\/dying-\S+ \S+ crashed: liveness probe failed: /);
     assert.ok(!up.stdout().includes('\x1b['), 'plain lines when stdout is not a terminal');
     // The other Deployment is not disturbed.
-    await eventually('the steady pod ready', async () => {
-      const steady = await runCli(['get', 'pods', '-l', 'app=steady'], up.env);
-      return /\s2\/2\s+Running\s+0\s/.test(steady.stdout.split('\n')[1] ?? '') ? true : undefined;
+    const steady = await eventually('the steady pod ready', async () => {
+      const r = await runCli(['get', 'pods', '-l', 'app=steady'], up.env);
+      const m = /^(\S+)\s+2\/2\s+Running\s+0\s/.exec(r.stdout.split('\n')[1] ?? '');
+      return m ? m[1] : undefined;
     });
+    // A pod deleted through the API is stopped and replaced, as in Kubernetes.
+    const deleted = await runCli(['delete', 'pod', steady], up.env);
+    assert.equal(deleted.stdout, `pod "${steady}" deleted\n`);
+    await eventually('a replacement for the deleted pod', async () => {
+      const r = await runCli(['get', 'pods', '-l', 'app=steady', '-o', 'name'], up.env);
+      const names = r.stdout.trim().split('\n');
+      return names.length === 1 && names[0] !== '' && names[0] !== `pod/${steady}` ? true : undefined;
+    });
+    await eventually('the deleted pod gone', () =>
+      new RegExp(`pod/${steady} \\S+ gone`).test(up.stdout()) ? true : undefined,
+    );
   } finally {
     const pids = up.pids();
     assert.equal(await up.stop('SIGINT'), 0, up.stderr().slice(-2000));
