@@ -42,7 +42,9 @@ export function registerUp(program: Command): void {
     .option('--service-cidr <cidr>', 'where Service virtual IPs come from', '127.2.0.0/16')
     .option('--log-format <format>', 'json or text', parseLogFormat, 'json')
     .action(async (flags: UpFlags) => {
-      const logger = createLogger({ format: flags.logFormat, name: 'shoal-up' });
+      // On a terminal the live view owns the screen: info records (pod started, ...) would break its redraws.
+      const interactive = process.stdout.isTTY && process.stderr.isTTY;
+      const logger = createLogger({ format: flags.logFormat, name: 'shoal-up', level: interactive ? 'warn' : 'info' });
       const { Runner } = await import('../runner/runner.js');
       const runner = new Runner({
         paths: flags.filename,

@@ -55,8 +55,13 @@ export class AddressAllocator {
       if (this.used.has(n)) continue;
       this.used.add(n);
       const ip = formatIp(n);
-      if (await isFree(ip)) return ip;
-      this.used.delete(n);
+      let free = false;
+      try {
+        free = await isFree(ip);
+      } finally {
+        if (!free) this.used.delete(n);
+      }
+      if (free) return ip;
     }
     throw new ShoalError(
       'ServiceUnavailable',

@@ -111,11 +111,23 @@ function randomSuffix(): string {
   return [...randomBytes(5)].map((b) => alphabet[b % alphabet.length]).join('');
 }
 
-/** Whether nobody else listens on the pod's outbound port at `ip` (another runner, a test sidecar). */
+/**
+ * Whether nobody else listens on the pod's outbound port at `ip` (another runner, a test sidecar). An address this
+ * machine does not have (macOS has only 127.0.0.1 on its loopback) is an error that says so.
+ */
 export function addressIsFree(ip: string, port = 15001): Promise<boolean> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const server = createServer();
-    server.once('error', () => resolve(false));
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EADDRNOTAVAIL') return resolve(false);
+      reject(
+        new ShoalError(
+          'ServiceUnavailable',
+          `pod address ${ip} is not an address of this machine: shoal up needs the whole --pod-cidr on the loopback ` +
+            `interface (Linux has all of 127.0.0.0/8; elsewhere add aliases, e.g. "ifconfig lo0 alias ${ip}")`,
+        ),
+      );
+    });
     server.listen({ host: ip, port, exclusive: true }, () => server.close(() => resolve(true)));
   });
 }

@@ -5,6 +5,8 @@ import { AddressAllocator, formatIp, parseCidr } from '../../../src/runner/addre
 import { nextCrashCount, restartDelayMs } from '../../../src/runner/restart-backoff.js';
 import { planReplicas, rollingLimits, type PlannedPod } from '../../../src/runner/rollout-plan.js';
 import { ShoalError } from '../../../src/core/errors.js';
+import { addressIsFree } from '../../../src/runner/deployment-controller.js';
+import { createServer, type AddressInfo } from 'node:net';
 
 void test('parseCidr: network, prefix and usable size; bad input names the flag', () => {
   assert.deepEqual(parseCidr('127.1.0.0/16'), { base: 127 * 2 ** 24 + 2 ** 16, prefix: 16, size: 65534 });
@@ -29,6 +31,13 @@ void test('addresses go round-robin, skip ones someone else holds, and a release
   assert.equal(await a.allocate(), '127.1.5.2', 'the skipped address is tried again');
   assert.equal(a.inUse, 6);
   await assert.rejects(a.allocate(), /no free pod address left in 127\.1\.5\.0\/29/);
+  // A failing check does not keep the address.
+  const b = new AddressAllocator('127.1.6.0/30');
+  await assert.rejects(
+    b.allocate(() => Promise.reject(new Error('no such address'))),
+    /no such address/,
+  );
+  assert.equal(b.inUse, 0);
 });
 
 void test('restart back-off doubles from 1 s to 30 s; a long run resets it', () => {
@@ -90,4 +99,18 @@ void test('rolling update with maxUnavailable 1: an old pod goes at once, two ne
   assert.deepEqual(planReplicas(4, old, limits), { create: 2, remove: ['o1'] });
   const next = [...old.slice(1), pod('n1', true, false, 5), pod('n2', true, false, 6)];
   assert.deepEqual(planReplicas(4, next, limits), { create: 0, remove: [] });
+});
+
+void test('addressIsFree: a listener on the pod address makes it taken; an address not on this machine is an error', async () => {
+  const ip = `127.1.${(process.pid % 250) + 1}.250`;
+  assert.equal(await addressIsFree(ip, 0), true);
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, ip, resolve));
+  const { port } = server.address() as AddressInfo;
+  try {
+    assert.equal(await addressIsFree(ip, port), false);
+  } finally {
+    server.close();
+  }
+  await assert.rejects(addressIsFree('192.0.2.1'), /pod address 192\.0\.2\.1 is not an address of this machine/);
 });
