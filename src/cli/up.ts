@@ -1,8 +1,8 @@
 /**
  * `shoal up -f FILE|DIR`: a control plane, every document applied, and every Deployment's replicas run as local
  * processes, each pod with its own address and sidecar (src/runner/, docs/runner.md). SIGTERM/SIGINT stop the
- * gateways, the apps, the sidecars and the control plane, in that order, and exit 0; a second signal kills what is
- * left at once.
+ * gateways and the apps, then the sidecars, then the control plane, and exit 0; a second signal kills what is left
+ * at once.
  */
 import type { Command } from 'commander';
 import { writeClientConfig } from '../control/auth.js';

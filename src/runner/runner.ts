@@ -1,7 +1,7 @@
 /**
  * `shoal up`, assembled: load and check the manifests (nothing starts if one is invalid), start the control plane
  * in this process (or use `--server`), apply every document, then run the Deployment controller and the gateways
- * until stop(). Stop order: gateways, then the pods' apps, then their sidecars, then the control plane.
+ * until stop(). Stop order: the gateways and the pods' apps, then their sidecars, then the control plane.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -71,6 +71,8 @@ export class Runner {
   private view?: LiveView;
   private summarized = false;
   private server = '';
+  /** The embedded control plane's DNS address (none with --server). */
+  private dns?: string;
   private stopped?: Promise<void>;
   private readonly ready: Promise<void>;
   private markReady!: () => void;
@@ -120,6 +122,7 @@ export class Runner {
         host: opts.host,
         httpPort: opts.httpPort,
         xdsPort: opts.xdsPort,
+        dnsPort: opts.dnsPort,
         serviceCidr: opts.serviceCidr,
         logger: log.child({ component: 'control' }, { level: 'warn' }),
       });
@@ -127,6 +130,7 @@ export class Runner {
       server = addresses.http.url;
       token = this.control.adminToken;
       xds = addresses.xds.address;
+      this.dns = addresses.dns?.address;
     }
     this.server = server;
     const client = new ApiClient({ server, ...(token !== undefined ? { token } : {}) }, {});
@@ -189,22 +193,21 @@ export class Runner {
 
   private printSummary(): void {
     const out = this.opts.out;
-    const { host, dnsPort } = this.opts;
     out.write('shoal up: ready\n');
     for (const g of this.gateways?.views() ?? []) {
       for (const url of g.urls) out.write(`shoal up: ingress ${url} (gateway/${g.name})\n`);
     }
     out.write(`shoal up: api ${this.server}\n`);
-    out.write(`shoal up: dns ${host}:${dnsPort}\n`);
+    if (this.dns) out.write(`shoal up: dns ${this.dns} (udp, tcp)\n`);
     out.write(`shoal up: logs ${join(resolve(this.opts.dataDir), 'logs')}\n`);
   }
 
-  /** Stops gateways, then the pods (apps, then sidecars), then the control plane. Idempotent. */
+  /** Stops gateways and the pods (apps, then sidecars), then the control plane. Idempotent. */
   stop(): Promise<void> {
     this.stopped ??= (async () => {
       this.view?.close();
-      await this.gateways?.stop();
-      await this.deployments?.stop();
+      // Gateways drain while the apps stop: nothing needs the ingress once everything is going.
+      await Promise.all([this.gateways?.stop() ?? Promise.resolve(), this.deployments?.stop() ?? Promise.resolve()]);
       await this.control?.stop();
     })();
     return this.stopped;

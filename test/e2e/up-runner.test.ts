@@ -1,5 +1,5 @@
 /**
- * `shoal up` driven like a user: one runner with an `echo` Service (2 replicas) and a `client` Deployment, then the
+ * `shoal up` driven like a user: one runner with an `echo` Service (2 replicas), a `client` Deployment and a Gateway, then the
  * commands people use against it (get pods, logs, scale, rollout restart), a crash, and SIGTERM at the end with
  * every process it started gone.
  */
@@ -60,6 +60,27 @@ spec:
           ports: [{containerPort: 9000}]
 `;
 
+/** The ingress port: fixed in the Gateway, so one per test process. */
+const INGRESS_PORT = 18000 + (process.pid % 2000);
+
+const GATEWAY = `
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: web}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: ${INGRESS_PORT}, name: http, protocol: HTTP}, hosts: ['*']}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: web}
+spec:
+  hosts: ['*']
+  gateways: [web]
+  http: [{route: [{destination: {host: echo.default.svc.cluster.local, port: {number: 80}}}]}]
+`;
+
 let up: RunningUp;
 let dir: string;
 
@@ -87,7 +108,7 @@ before(async () => {
   dir = tempDir('shoal-up-manifest-');
   // The app's command is relative to the manifest's directory: the runner runs it there.
   writeFileSync(join(dir, 'up-app.js'), `import(${JSON.stringify(UP_APP)});\n`);
-  writeFileSync(join(dir, 'app.yaml'), MANIFEST);
+  writeFileSync(join(dir, 'app.yaml'), MANIFEST + GATEWAY);
   up = startUp([join(dir, 'app.yaml')]);
   await up.ready;
 });
@@ -144,6 +165,18 @@ test('pods come up with their own addresses and the environment SPEC promises', 
   for (const ip of ips) assert.ok(wide.stdout.includes(ip), `-o wide shows ${ip}`);
   const deploy = await runCli(['get', 'deploy', 'echo'], up.env);
   assert.match(deploy.stdout.split('\n')[1]!, /^echo\s+2\/2\s+2\s+2\s+\d+s$/);
+});
+
+test('the Gateway gets its own shoal gateway; the summary names its ingress URL, which reaches the service', async () => {
+  const ingress = `http://127.0.0.1:${INGRESS_PORT}`;
+  assert.match(up.stdout(), new RegExp(`^gateway/web ready ${ingress}$`, 'm'));
+  assert.match(up.stdout(), new RegExp(`^shoal up: ingress ${ingress} \\(gateway/web\\)$`, 'm'));
+  assert.match(up.stdout(), /^shoal up: dns 127\.0\.0\.1:\d+ \(udp, tcp\)$/m);
+  const names = (await readyPods('app=echo', 2)).map((p) => p.metadata.name);
+  const r = await send(`${ingress}/through-the-gateway`);
+  assert.equal(r.status, 200);
+  const body = JSON.parse(r.text) as { pod: string };
+  assert.ok(names.includes(body.pod), body.pod);
 });
 
 test("a request through one pod's sidecar reaches another service by its mesh name", async () => {

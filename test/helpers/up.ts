@@ -45,6 +45,8 @@ export function startUp(paths: string[], args: string[] = []): RunningUp {
       '0',
       '--xds-port',
       '0',
+      '--dns-port',
+      '0',
       '--pod-cidr',
       testPodCidr(),
       ...args,
