@@ -1,10 +1,17 @@
 /** `npm run bench [suite...]`: runs the benchmarks and prints Markdown for docs/benchmarks.md. */
 import { benchApi } from './api.js';
+import { benchDns } from './dns/index.js';
 import { benchLb } from './lb/pickers.js';
 import { benchProxy } from './proxy/index.js';
 import { benchXds } from './xds/index.js';
 
-const suites: Record<string, () => Promise<string>> = { api: benchApi, xds: benchXds, lb: benchLb, proxy: benchProxy };
+const suites: Record<string, () => Promise<string>> = {
+  api: benchApi,
+  xds: benchXds,
+  lb: benchLb,
+  proxy: benchProxy,
+  dns: benchDns,
+};
 const wanted = process.argv.slice(2);
 const names = wanted.length > 0 ? wanted : Object.keys(suites);
 for (const name of names) {

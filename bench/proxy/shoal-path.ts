@@ -16,7 +16,9 @@
  * The hops measured are S1 and S2; the control plane is idle during the load and is not counted.
  *
  * Environment: BENCH_PROXY_SHOAL_HOST (the Host header), BENCH_PROXY_SHOAL_ARGS (extra sidecar flags, space
- * separated, e.g. a log level once the sidecar has one).
+ * separated, e.g. a log level once the sidecar has one), BENCH_PROXY_NODE_FLAGS (node's flags for the sidecars;
+ * default `--max-semi-space-size=1`, what `shoal up` starts sidecars with: a 1 MB young generation instead of
+ * 16 MB, which saves ~25 MB of RSS at no measured cost in throughput; set it to '' for Node's defaults).
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -34,6 +36,7 @@ const OUTBOUND_PORT = 15001;
 const INBOUND_PORT = 15006;
 const AUTHORITY = process.env.BENCH_PROXY_SHOAL_HOST ?? 'backend.default.svc.cluster.local';
 const EXTRA_ARGS = (process.env.BENCH_PROXY_SHOAL_ARGS ?? '').split(' ').filter((a) => a !== '');
+const NODE_FLAGS = (process.env.BENCH_PROXY_NODE_FLAGS ?? '--max-semi-space-size=1').split(' ').filter((a) => a !== '');
 
 function node(
   args: readonly string[],
@@ -99,7 +102,7 @@ export async function shoalPath(procs: Procs, dir: string, backend: Backend): Pr
     const control = procs.spawn(
       'shoal-control',
       process.execPath,
-      [SHOAL_BIN, 'control', '--data-dir', dataDir, '--http-port', '0', '--xds-port', '0'],
+      [SHOAL_BIN, 'control', '--data-dir', dataDir, '--http-port', '0', '--xds-port', '0', '--dns-port', '0'],
       controlLog,
       { env },
     );
@@ -133,6 +136,7 @@ spec:
         `shoal-sidecar-${name}`,
         process.execPath,
         [
+          ...NODE_FLAGS,
           SHOAL_BIN,
           'sidecar',
           '--control',

@@ -14,6 +14,7 @@ export async function startBenchControl(execArgv: readonly string[] = []): Promi
   delete env.SHOAL_SERVER;
   delete env.SHOAL_TOKEN;
   const args = [...execArgv, SHOAL_BIN, 'control', '--data-dir', dataDir, '--http-port', '0', '--xds-port', '0'];
+  args.push('--dns-port', '0');
   const proc = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   // Diagnostics (e.g. BENCH_XDS_NODE_ARGS=--trace-gc): the control plane's stdout, copied to a file.
   if (process.env.BENCH_XDS_CP_STDOUT) proc.stdout.pipe(createWriteStream(process.env.BENCH_XDS_CP_STDOUT));
@@ -21,6 +22,7 @@ export async function startBenchControl(execArgv: readonly string[] = []): Promi
   proc.stderr.setEncoding('utf8');
   proc.stderr.on('data', (d: string) => (err = (err + d).slice(-20_000)));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  let dns = '';
   const [url, xds] = await new Promise<[string, string]>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => {
@@ -33,6 +35,7 @@ export async function startBenchControl(execArgv: readonly string[] = []): Promi
       const m = /api (http:\/\/\S+) xds (\S+)/.exec(out);
       if (m) {
         clearTimeout(timer);
+        dns = /dns (\S+) \(udp, tcp\)/.exec(out)?.[1] ?? '';
         resolve([m[1]!, m[2]!]);
       }
     });
@@ -46,6 +49,7 @@ export async function startBenchControl(execArgv: readonly string[] = []): Promi
     proc,
     url,
     xds,
+    dns,
     token: readFileSync(join(dataDir, 'admin-token'), 'utf8').trim(),
     dataDir,
     env,

@@ -7,6 +7,7 @@ import { authorizationPolicyKind } from './kinds/authorization-policy.js';
 import { deploymentKind } from './kinds/deployment.js';
 import { destinationRuleKind } from './kinds/destination-rule.js';
 import { gatewayKind } from './kinds/gateway.js';
+import { podKind } from './kinds/pod.js';
 import { peerAuthenticationKind } from './kinds/peer-authentication.js';
 import { requestAuthenticationKind } from './kinds/request-authentication.js';
 import { serviceEntryKind } from './kinds/service-entry.js';
@@ -18,6 +19,7 @@ import { workloadGroupKind } from './kinds/workload-group.js';
 export const KINDS: readonly KindDefinition[] = Object.freeze([
   serviceKind,
   deploymentKind,
+  podKind,
   virtualServiceKind,
   destinationRuleKind,
   serviceEntryKind,

@@ -14,6 +14,18 @@ export interface ObjectMeta {
   generation?: number;
   uid?: string;
   creationTimestamp?: string;
+  /** Who created this object (a Pod names its Deployment), as in Kubernetes. */
+  ownerReferences?: OwnerReference[];
+}
+
+/** metav1.OwnerReference. */
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
 }
 
 export interface Resource<Spec = unknown, Status = unknown> {
@@ -94,6 +106,18 @@ export const objectMetaSchema = z.strictObject({
   generation: z.number().int().optional(),
   uid: z.string().optional(),
   creationTimestamp: z.string().optional(),
+  ownerReferences: z
+    .array(
+      z.strictObject({
+        apiVersion: z.string().min(1),
+        kind: z.string().min(1),
+        name: z.string().min(1),
+        uid: z.string().min(1),
+        controller: z.boolean().optional(),
+        blockOwnerDeletion: z.boolean().optional(),
+      }),
+    )
+    .optional(),
 });
 
 /** The key a store files an object under. */

@@ -58,13 +58,65 @@ export class ApiClient {
     return this.request<Resource>('PUT', resourcePath(def, obj.metadata.namespace, obj.metadata.name), obj);
   }
 
+  /** JSON merge patch (RFC 7386), as `kubectl patch --type merge` sends it. */
+  patch(def: KindDefinition, namespace: string, name: string, patch: unknown): Promise<Resource> {
+    return this.request<Resource>('PATCH', resourcePath(def, namespace, name), patch, 'application/merge-patch+json');
+  }
+
+  /**
+   * Opens `?watch=true` from `resourceVersion` and calls onEvent for every event line until the stream ends
+   * (resolves) or fails (rejects; a too-old resourceVersion rejects with ShoalError 'Expired'). `signal` ends it.
+   */
+  async watch(
+    def: KindDefinition,
+    namespace: string | undefined,
+    resourceVersion: string,
+    onEvent: (event: { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: Resource }) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const path = `${resourcePath(def, namespace)}?watch=true&resourceVersion=${encodeURIComponent(resourceVersion)}`;
+    let res: Response;
+    try {
+      res = await fetch(this.server + path, { headers: { accept: 'application/json' }, signal });
+    } catch (err) {
+      if (signal?.aborted) return;
+      throw new ShoalError(
+        'ServiceUnavailable',
+        `watch ${def.plural}: ${errorMessage((err as { cause?: unknown }).cause ?? err)}`,
+      );
+    }
+    if (!res.ok || !res.body) {
+      const status = (await res.json().catch(() => undefined)) as Partial<Status> | undefined;
+      throw new ShoalError(
+        (status?.reason ?? 'InternalError') as Reason,
+        status?.message ?? `watch answered ${res.status}`,
+      );
+    }
+    const decoder = new TextDecoder();
+    let buffered = '';
+    try {
+      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+        buffered += decoder.decode(chunk, { stream: true });
+        let nl: number;
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, nl).trim();
+          buffered = buffered.slice(nl + 1);
+          if (line !== '') onEvent(JSON.parse(line) as { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: Resource });
+        }
+      }
+    } catch (err) {
+      if (signal?.aborted) return;
+      throw err;
+    }
+  }
+
   delete(def: KindDefinition, namespace: string, name: string): Promise<Resource> {
     return this.request<Resource>('DELETE', resourcePath(def, namespace, name));
   }
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (body !== undefined) headers['content-type'] = contentType;
     if (this.token && method !== 'GET') headers.authorization = `Bearer ${this.token}`;
     let res: Response;
     try {

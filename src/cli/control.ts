@@ -1,11 +1,26 @@
 /** `shoal control`: runs the control plane until SIGTERM/SIGINT, then drains and exits 0. */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { resolve } from 'node:path';
 import type { ControlPlane } from '../control/control-plane.js';
 import { writeClientConfig, clientConfigPath } from '../control/auth.js';
 import { errorMessage } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
+import { parseUpstream, type Upstream } from '../control/dns/forwarder.js';
 import { parseLogFormat, parsePort } from './flags.js';
+
+function parseDnsTtl(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 86_400) throw new InvalidArgumentError('expected whole seconds 0-86400');
+  return n;
+}
+
+function parseDnsUpstream(value: string): Upstream {
+  try {
+    return parseUpstream(value);
+  } catch {
+    throw new InvalidArgumentError('expected <ip>:<port> (an IP address and a port, e.g. 127.0.0.1:53)');
+  }
+}
 
 interface ControlFlags {
   dataDir: string;
@@ -15,6 +30,8 @@ interface ControlFlags {
   xdsPort: number;
   xdsTlsPort: number;
   dnsPort: number;
+  dnsTtl: number;
+  dnsUpstream?: Upstream;
   meshConfig?: string;
   serviceCidr: string;
   cluster: string;
@@ -32,6 +49,12 @@ export function registerControl(program: Command): void {
     .option('--xds-port <n>', 'xDS over plaintext gRPC', parsePort, 15010)
     .option('--xds-tls-port <n>', 'xDS and certificate signing over TLS', parsePort, 15012)
     .option('--dns-port <n>', 'DNS over UDP and TCP', parsePort, 15053)
+    .option('--dns-ttl <seconds>', 'TTL of DNS answers, also the negative TTL', parseDnsTtl, 5)
+    .option(
+      '--dns-upstream <ip:port>',
+      'forward DNS queries for names outside the mesh here (else REFUSED)',
+      parseDnsUpstream,
+    )
     .option('--service-cidr <cidr>', 'where Service virtual IPs come from', '127.2.0.0/16')
     .option('--mesh-config <file>', "mesh-wide settings in Istio's MeshConfig format")
     .option('--cluster <name>', "this cluster's name", 'Kubernetes')
@@ -47,6 +70,9 @@ export function registerControl(program: Command): void {
         host: flags.host,
         httpPort: flags.httpPort,
         xdsPort: flags.xdsPort,
+        dnsPort: flags.dnsPort,
+        dnsTtl: flags.dnsTtl,
+        dnsUpstream: flags.dnsUpstream,
         serviceCidr: flags.serviceCidr,
         logger,
       });
@@ -86,9 +112,16 @@ export function registerControl(program: Command): void {
       if (stopping) return;
       writeClientConfig({ server: addresses.http.url, token: cp.adminToken });
       logger.info(
-        { api: addresses.http.url, xds: addresses.xds.address, dataDir, clientConfig: clientConfigPath() },
+        {
+          api: addresses.http.url,
+          xds: addresses.xds.address,
+          dns: addresses.dns?.address,
+          dataDir,
+          clientConfig: clientConfigPath(),
+        },
         'control plane ready',
       );
+      if (addresses.dns) process.stdout.write(`shoal control: dns ${addresses.dns.address} (udp, tcp)\n`);
       process.stdout.write(`shoal control: api ${addresses.http.url} xds ${addresses.xds.address}\n`);
     });
 }

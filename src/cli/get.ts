@@ -30,7 +30,7 @@ export function registerGet(program: Command): void {
     program
       .command('get')
       .description('list resources of a kind, or show one')
-      .argument('<kind>', 'kind, plural or short name: svc, deploy, vs, dr, se, gw, we, wg, pa, ap, ra')
+      .argument('<kind>', 'kind, plural or short name: svc, deploy, po, vs, dr, se, gw, we, wg, pa, ap, ra')
       .argument('[name]', 'one object')
       .option('-n, --namespace <ns>', 'namespace', DEFAULT_NAMESPACE)
       .option('-A, --all-namespaces', 'every namespace')

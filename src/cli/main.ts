@@ -5,10 +5,15 @@ import { VERSION } from '../core/version.js';
 import { registerApply } from './apply.js';
 import { registerControl } from './control.js';
 import { registerDelete } from './delete.js';
+import { registerGateway } from './gateway.js';
 import { registerGet } from './get.js';
 import { registerProxyConfig } from './proxy-config.js';
 import { registerProxyStatus } from './proxy-status.js';
 import { registerSidecar } from './sidecar.js';
+import { registerLogs } from './logs.js';
+import { registerRollout } from './rollout.js';
+import { registerScale } from './scale.js';
+import { registerUp } from './up.js';
 import { registerVersion } from './version.js';
 
 const program = new Command();
@@ -26,6 +31,11 @@ registerDelete(program);
 registerProxyStatus(program);
 registerProxyConfig(program);
 registerSidecar(program);
+registerGateway(program);
+registerUp(program);
+registerScale(program);
+registerRollout(program);
+registerLogs(program);
 registerVersion(program);
 
 await program.parseAsync(process.argv);

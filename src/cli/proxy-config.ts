@@ -132,8 +132,10 @@ function routesTable(items: Json[]): string[][] {
               : regex !== undefined
                 ? `~${text(regex)}`
                 : '/*';
-        // filter_metadata.istio.config = /apis/networking.istio.io/v1/namespaces/<ns>/virtual-service/<name>
-        const cfg = text(at(r, 'metadata', 'filter_metadata', 'istio', 'config'), '');
+        // filter_metadata.istio.config = /apis/networking.istio.io/v1/namespaces/<ns>/virtual-service/<name>, a
+        // google.protobuf.Struct as the config dump decodes it ({fields: {config: {stringValue}}})
+        const istio = at(r, 'metadata', 'filter_metadata', 'istio');
+        const cfg = text(at(istio, 'config') ?? at(istio, 'fields', 'config', 'stringValue'), '');
         const parts = cfg.split('/');
         const vs = cfg ? `${parts[parts.length - 1]}.${parts[parts.length - 3]}` : '-';
         rows.push([text(rc.name), text(at(vh, 'name')), shown, match, vs]);

@@ -1,11 +1,18 @@
 /** `shoal sidecar`: the data-plane proxy beside one app instance, until SIGTERM/SIGINT or POST /quitquitquit. */
 import { InvalidArgumentError, type Command } from 'commander';
-import { isIP } from 'node:net';
 import { probeSchema, type Probe } from '../api/kinds/pod-template.js';
-import { errorMessage } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { parseControlAddresses } from '../proxy/xds-client/node.js';
-import { parseLogFormat, parsePort } from './flags.js';
+import {
+  parseIp,
+  parseLabels,
+  parseLogFormat,
+  parsePort,
+  parsePositiveSeconds,
+  parseSeconds,
+  parseXdsMode,
+} from './flags.js';
+import { runProxy } from './run-proxy.js';
 
 interface SidecarFlags {
   control: string;
@@ -32,22 +39,6 @@ interface SidecarFlags {
   xdsMode: 'auto' | 'delta' | 'sotw';
 }
 
-function parseXdsMode(value: string): 'auto' | 'delta' | 'sotw' {
-  if (value !== 'auto' && value !== 'delta' && value !== 'sotw')
-    throw new InvalidArgumentError('expected auto, delta or sotw');
-  return value;
-}
-
-function parseLabels(value: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of value.split(',').filter((s) => s.trim() !== '')) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new InvalidArgumentError(`expected k=v[,k=v...], got "${pair}"`);
-    out[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
-  }
-  return out;
-}
-
 function parseNamedPorts(value: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [name, port] of Object.entries(parseLabels(value))) {
@@ -62,11 +53,6 @@ function parseAppPort(value: string): number {
   const n = parsePort(value);
   if (n === 0) throw new InvalidArgumentError('expected a port number 1-65535');
   return n;
-}
-
-function parseIp(value: string): string {
-  if (isIP(value) === 0) throw new InvalidArgumentError('expected an IP address');
-  return value;
 }
 
 function parseProbe(value: string): Probe | 'none' {
@@ -91,18 +77,6 @@ function parseProbe(value: string): Probe | 'none' {
 function parseLocality(value: string): { region: string; zone: string; subZone: string } {
   const [region = '', zone = '', subZone = ''] = value.split('/');
   return { region, zone, subZone };
-}
-
-function parsePositiveSeconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected seconds > 0');
-  return n;
-}
-
-function parseSeconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected seconds >= 0');
-  return n;
 }
 
 export function registerSidecar(program: Command): void {
@@ -191,35 +165,6 @@ export function registerSidecar(program: Command): void {
         limits: { headersTimeoutMs: Math.round(flags.headersTimeout * 1000) },
         ...(flags.accessLog ? { accessLog: (entry) => logger.info(entry, 'access') } : {}),
       });
-      let exiting = false;
-      const shutdown = (reason: string): void => {
-        if (exiting) return;
-        exiting = true;
-        logger.info({ reason }, 'shutting down');
-        sidecar.stop().then(
-          () => process.exit(0),
-          (err: unknown) => {
-            logger.error({ err: errorMessage(err) }, 'error while stopping');
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGTERM', () => shutdown('SIGTERM'));
-      process.on('SIGINT', () => shutdown('SIGINT'));
-      sidecar.onQuit(() => shutdown('quitquitquit'));
-      let addresses;
-      try {
-        addresses = await sidecar.start();
-      } catch (err) {
-        process.stderr.write(`shoal sidecar: ${errorMessage(err)}\n`);
-        process.exit(2);
-      }
-      process.stdout.write(
-        `shoal sidecar: admin ${addresses.admin ?? '-'} health ${addresses.health ?? '-'} stats ${addresses.stats ?? '-'}\n`,
-      );
-      await sidecar.whenReady().catch(() => undefined);
-      if (exiting) return;
-      const bound = [...sidecar.listeners.listeners()].map((l) => `${l.config.name} ${l.config.address}:${l.port}`);
-      process.stdout.write(`shoal sidecar: ready ${bound.join(' ')}\n`);
+      await runProxy(sidecar, 'sidecar', logger, (l) => `${l.config.name} ${l.config.address}:${l.port}`);
     });
 }

@@ -51,6 +51,8 @@ export function ensureAdminToken(dataDir: string): string {
 export interface ClientConfig {
   server: string;
   token?: string;
+  /** Written by `shoal up`: where its pod logs are (`shoal logs` reads them there). */
+  dataDir?: string;
 }
 
 export function clientConfigPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -58,14 +60,26 @@ export function clientConfigPath(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export function writeClientConfig(config: ClientConfig, path = clientConfigPath()): void {
-  writeAtomic(path, toYaml({ server: config.server, ...(config.token ? { token: config.token } : {}) }), 0o600);
+  writeAtomic(
+    path,
+    toYaml({
+      server: config.server,
+      ...(config.token ? { token: config.token } : {}),
+      ...(config.dataDir ? { dataDir: config.dataDir } : {}),
+    }),
+    0o600,
+  );
 }
 
 export function readClientConfig(path = clientConfigPath()): ClientConfig | undefined {
   if (!existsSync(path)) return undefined;
   const parsed = parseYaml(readFileSync(path, 'utf8')) as Partial<ClientConfig> | null;
   if (!parsed || typeof parsed.server !== 'string') return undefined;
-  return { server: parsed.server, ...(typeof parsed.token === 'string' ? { token: parsed.token } : {}) };
+  return {
+    server: parsed.server,
+    ...(typeof parsed.token === 'string' ? { token: parsed.token } : {}),
+    ...(typeof parsed.dataDir === 'string' ? { dataDir: parsed.dataDir } : {}),
+  };
 }
 
 function writeAtomic(file: string, content: string, mode: number): void {

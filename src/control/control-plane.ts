@@ -1,6 +1,6 @@
 /**
- * The control-plane process: the store, the registry, the push engine and xDS server, workload auto-registration and
- * the HTTP API, wired together (CA and DNS join as they land). `shoal control` is a thin CLI over this class; tests
+ * The control-plane process: the store, the registry, the push engine and xDS server, workload auto-registration, the
+ * DNS server and the HTTP API (with /metrics), wired together (the CA joins when it lands). `shoal control` is a thin CLI over this class; tests
  * start it in-process too. Start order follows the data flow (store -> registry -> xDS -> API); stop is the reverse,
  * so nothing is served from a closed store.
  */
@@ -18,6 +18,9 @@ import { ResourceService } from './api/resources.js';
 import { TokenSet, ensureAdminToken } from './auth.js';
 import { AutoRegistration, HEALTH_TYPE_URL } from './auto-registration.js';
 import { debugRoutes } from './debug.js';
+import type { Upstream } from './dns/forwarder.js';
+import { DnsServer } from './dns/server.js';
+import { createControlMetrics, metricsRoute } from './metrics.js';
 import { MeshSnapshotProvider } from './xds/mesh-provider.js';
 import { XdsServer } from './xds/server.js';
 import { proxyContextOf } from './xds/translate/proxy.js';
@@ -30,6 +33,12 @@ export interface ControlPlaneOptions {
   host?: string;
   httpPort?: number;
   xdsPort?: number;
+  /** DNS over UDP and TCP (0 = a free port); no DNS server when undefined. */
+  dnsPort?: number;
+  /** TTL of DNS answers and the negative TTL, in seconds (default 5). */
+  dnsTtl?: number;
+  /** Where DNS queries for names outside the mesh go; REFUSED when undefined. */
+  dnsUpstream?: Upstream;
   /** Where Service VIPs come from (default 127.2.0.0/16: loopback, so a stray connection never leaves the machine). */
   serviceCidr?: string;
   /** Cluster DNS domain (default cluster.local). */
@@ -44,6 +53,7 @@ export interface ControlPlaneOptions {
 export interface ControlPlaneAddresses {
   http: { host: string; port: number; url: string };
   xds: { host: string; port: number; address: string };
+  dns?: { host: string; port: number; address: string };
 }
 
 export class ControlPlane {
@@ -53,6 +63,7 @@ export class ControlPlane {
   private xds?: XdsServer;
   private autoRegistration?: AutoRegistration;
   private api?: ApiServer;
+  private dns?: DnsServer;
   adminToken = '';
 
   constructor(private readonly opts: ControlPlaneOptions) {}
@@ -98,7 +109,23 @@ export class ControlPlane {
     });
     const xdsPort = await this.xds.start({ port: this.opts.xdsPort ?? 15010, host });
 
-    const allocator = new VipAllocator(this.opts.serviceCidr ?? '127.2.0.0/16');
+    const serviceCidr = this.opts.serviceCidr ?? '127.2.0.0/16';
+    let dnsAddress: ControlPlaneAddresses['dns'];
+    if (this.opts.dnsPort !== undefined) {
+      this.dns = new DnsServer({
+        registry: this.registry,
+        logger: logger.child({ component: 'dns' }),
+        host,
+        port: this.opts.dnsPort,
+        ttl: this.opts.dnsTtl,
+        serviceCidr,
+        upstream: this.opts.dnsUpstream,
+      });
+      const { port } = await this.dns.start();
+      dnsAddress = { host, port, address: `${host.includes(':') ? `[${host}]` : host}:${port}` };
+    }
+
+    const allocator = new VipAllocator(serviceCidr);
     const resources = new ResourceService(
       store,
       new Map<string, AdmissionPlugin>([
@@ -110,13 +137,17 @@ export class ControlPlane {
       resources,
       tokens: new TokenSet([this.adminToken]),
       logger: logger.child({ component: 'api' }),
-      extraRoutes: debugRoutes(this.xds, provider),
+      extraRoutes: new Map([
+        ...debugRoutes(this.xds, provider),
+        ['/metrics', metricsRoute(createControlMetrics({ dns: () => this.dns?.stats }))],
+      ]),
     });
     const addr = await this.api.listen(this.opts.httpPort ?? 15014, host);
     const urlHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     return {
       http: { host: addr.address, port: addr.port, url: `http://${urlHost}:${addr.port}` },
       xds: { host, port: xdsPort, address: `${host}:${xdsPort}` },
+      ...(dnsAddress ? { dns: dnsAddress } : {}),
     };
   }
 
@@ -124,6 +155,7 @@ export class ControlPlane {
   async stop(): Promise<void> {
     await this.api?.stop();
     await this.xds?.stop(2_000);
+    await this.dns?.stop();
     this.provider?.stop();
     this.autoRegistration?.stop();
     await this.autoRegistration?.idle();
@@ -134,6 +166,11 @@ export class ControlPlane {
   get storeInstance(): Store {
     if (!this.store) throw new Error('control plane not started');
     return this.store;
+  }
+
+  /** The DNS server, when it runs. */
+  get dnsServer(): DnsServer | undefined {
+    return this.dns;
   }
 
   /** The push engine (tests flush it instead of waiting for the debounce). */

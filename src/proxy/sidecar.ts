@@ -10,6 +10,11 @@
  *     stop arriving); HTTP/1.1 responses now ask for `Connection: close`;
  *  3. stop accepting and finish requests in flight (up to `terminationDrainMs`);
  *  4. close everything; the caller exits.
+ *
+ * The same class runs `shoal gateway` when its identity is a GatewayIdentity: a `router~` node with no app, so no
+ * prober and no health reports (the control plane registers no WorkloadEntry for it), admin servers and upstream
+ * connections on its `--bind` address, and listeners from the Gateways that select it. A gateway turns LIVE (15021
+ * 200, `whenReady()` resolves) only once a listener is bound: a gateway no Gateway selects serves nothing.
  */
 import type { Server } from 'node:http';
 import type { Probe } from '../api/kinds/pod-template.js';
@@ -23,10 +28,11 @@ import type { AccessLogEntry } from './http/connection-manager.js';
 import { ListenerManager, type ListenerLimits } from './listener/listener-manager.js';
 import { ClusterManager } from './upstream/cluster-manager.js';
 import { XdsClient, type XdsClientOptions } from './xds-client/client.js';
-import { sidecarNode, type SidecarIdentity } from './xds-client/node.js';
+import { gatewayNode, sidecarNode, type GatewayIdentity, type SidecarIdentity } from './xds-client/node.js';
 
 export interface SidecarOptions {
-  readonly identity: SidecarIdentity;
+  /** A sidecar beside an app, or a gateway (`shoal gateway`). */
+  readonly identity: SidecarIdentity | GatewayIdentity;
   /** Control-plane xDS addresses, tried in order. */
   readonly control: readonly string[];
   readonly logger: Logger;
@@ -35,7 +41,7 @@ export interface SidecarOptions {
   readonly adminPort?: number;
   readonly healthPort?: number;
   readonly statsPort?: number;
-  /** The app's readiness probe; default: TCP connect to the app port. `null`: no probing (always ready). */
+  /** The app's readiness probe; default: TCP connect to the app port. `null`: no probing (always ready). Sidecars only. */
   readonly readinessProbe?: Probe | null;
   /** Step 2 of the shutdown. Default 3 s. */
   readonly drainMs?: number;
@@ -63,22 +69,31 @@ export class Sidecar {
   private state: State = 'PRE_INITIALIZING';
   private applying: Promise<void> = Promise.resolve();
   private configured = false;
+  private readonly kind: 'sidecar' | 'gateway';
+  /** The proxy's own address: the admin servers listen on it, upstream connections leave from it. */
+  private readonly address: string;
+  private readonly live: Promise<void>;
+  private resolveLive: () => void = () => undefined;
   private appHealth?: { ready: boolean; message: string };
   private stopping?: Promise<void>;
   private quitHandler: () => void = () => void this.stop();
 
   constructor(private readonly options: SidecarOptions) {
-    this.clusters = new ClusterManager(options.identity.podIp);
+    const identity = options.identity;
+    this.kind = identity.type === 'gateway' ? 'gateway' : 'sidecar';
+    this.address = identity.type === 'gateway' ? identity.bind : identity.podIp;
+    this.live = new Promise((resolve) => (this.resolveLive = resolve));
+    this.clusters = new ClusterManager(this.address);
     this.listeners = new ListenerManager({
       clusters: this.clusters,
       logger: options.logger,
       ...(options.limits !== undefined ? { limits: options.limits } : {}),
       ...(options.accessLog !== undefined ? { accessLog: options.accessLog } : {}),
     });
-    const probing = options.readinessProbe !== null;
+    const probing = identity.type !== 'gateway' && options.readinessProbe !== null;
     this.xds = new XdsClient({
       servers: options.control,
-      node: sidecarNode({ ...options.identity, healthChecks: probing }),
+      node: identity.type === 'gateway' ? gatewayNode(identity) : sidecarNode({ ...identity, healthChecks: probing }),
       logger: options.logger,
       // Reconnect within 5 s of a restarted control plane, well inside its 10 s grace period for the entries
       // sidecars registered before (Envoy's 30 s cap would let an entry lapse and its endpoint disappear).
@@ -86,7 +101,6 @@ export class Sidecar {
       ...options.xds,
     });
     if (probing) {
-      const identity = options.identity;
       const probe: Probe = options.readinessProbe ?? { tcpSocket: { port: identity.appPort }, periodSeconds: 2 };
       const check = probeCheck(probe, { host: identity.podIp, ports: identity.ports ?? { http: identity.appPort } });
       this.prober = new Prober(check, probeTiming(probe));
@@ -121,7 +135,7 @@ export class Sidecar {
       live: () => this.state === 'LIVE',
     });
     const addresses: SidecarAddresses = {};
-    const { adminPort, healthPort, statsPort, adminHost, identity } = this.options;
+    const { adminPort, healthPort, statsPort, adminHost } = this.options;
     if (adminPort !== undefined) {
       const admin = createAdminServer({
         listeners: this.listeners,
@@ -136,10 +150,10 @@ export class Sidecar {
       addresses.admin = await this.listen(admin, adminHost, adminPort);
     }
     if (healthPort !== undefined) {
-      addresses.health = await this.listen(createHealthServer({ state: () => this.state }), identity.podIp, healthPort);
+      addresses.health = await this.listen(createHealthServer({ state: () => this.state }), this.address, healthPort);
     }
     if (statsPort !== undefined) {
-      addresses.stats = await this.listen(createStatsServer(metrics), identity.podIp, statsPort);
+      addresses.stats = await this.listen(createStatsServer(metrics), this.address, statsPort);
     }
     this.state = 'INITIALIZING';
     this.xds.subscribe((config) => this.apply(config));
@@ -148,10 +162,9 @@ export class Sidecar {
     return addresses;
   }
 
-  /** Resolves once the first configuration is applied and the listeners are bound. */
-  async whenReady(): Promise<void> {
-    await this.xds.whenReady();
-    await this.applying;
+  /** Resolves once the first configuration is applied and the listeners are bound (LIVE). */
+  whenReady(): Promise<void> {
+    return this.live;
   }
 
   private apply(config: ProxyConfig): void {
@@ -160,15 +173,23 @@ export class Sidecar {
       this.clusters.update(config);
       await this.listeners.update(config);
       if (!this.configured) {
+        const bound = [...this.listeners.listeners()].map((l) => `${l.config.name} ${l.config.address}:${l.port}`);
+        if (this.kind === 'gateway' && bound.length === 0) {
+          const labels = this.options.identity.labels ?? {};
+          const errors = Object.fromEntries(this.listeners.errors);
+          this.options.logger.warn(
+            { labels, errors },
+            'not ready: no Gateway listener bound (none selects the labels?)',
+          );
+          return;
+        }
         this.configured = true;
         if (this.state === 'INITIALIZING') this.state = 'LIVE';
         if (this.state === 'LIVE' && this.appHealth !== undefined) {
           this.xds.reportHealth(this.appHealth.ready, this.appHealth.message);
         }
-        this.options.logger.info(
-          { listeners: [...this.listeners.listeners()].map((l) => `${l.config.name} ${l.config.address}:${l.port}`) },
-          'sidecar ready',
-        );
+        this.options.logger.info({ listeners: bound }, `${this.kind} ready`);
+        this.resolveLive();
       }
     });
   }
@@ -186,7 +207,7 @@ export class Sidecar {
     logger.info({ drainMs }, 'draining: endpoint withdrawn, still serving');
     this.prober?.stop();
     this.listeners.announceDrain();
-    if (this.configured) this.xds.reportHealth(false, 'shutting down');
+    if (this.configured && this.kind === 'sidecar') this.xds.reportHealth(false, 'shutting down');
     await this.xds.close({ graceful: true, timeoutMs: 2000 }).catch(() => undefined);
     if (this.configured) await sleep(drainMs);
     this.listeners.drain();
@@ -195,7 +216,7 @@ export class Sidecar {
     this.clusters.close();
     await Promise.all(this.servers.map((s) => new Promise((r) => s.close(r))));
     for (const s of this.servers) s.closeAllConnections();
-    logger.info('sidecar stopped');
+    logger.info(`${this.kind} stopped`);
   }
 
   private listen(server: Server, host: string, port: number): Promise<string> {

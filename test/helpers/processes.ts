@@ -17,6 +17,8 @@ export interface RunningControl {
   url: string;
   /** host:port of the plaintext xDS server. */
   xds: string;
+  /** host:port of the DNS server (UDP and TCP). */
+  dns: string;
   token: string;
   dataDir: string;
   env: NodeJS.ProcessEnv;
@@ -37,7 +39,19 @@ export async function startControl(
   delete env.SHOAL_TOKEN;
   const proc = spawn(
     process.execPath,
-    [SHOAL_BIN, 'control', '--data-dir', dataDir, '--http-port', '0', '--xds-port', '0', ...(opts.args ?? [])],
+    [
+      SHOAL_BIN,
+      'control',
+      '--data-dir',
+      dataDir,
+      '--http-port',
+      '0',
+      '--xds-port',
+      '0',
+      '--dns-port',
+      '0',
+      ...(opts.args ?? []),
+    ],
     {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -45,12 +59,14 @@ export async function startControl(
   );
   let err = '';
   proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  let dns = '';
   const [url, xds] = await new Promise<[string, string]>((resolve, reject) => {
     let out = '';
     const onData = (d: Buffer): void => {
       out += d.toString();
       const m = /api (http:\/\/\S+) xds (\S+)\n/.exec(out);
       if (m) {
+        dns = /dns (\S+) \(udp, tcp\)\n/.exec(out)?.[1] ?? '';
         proc.stdout.off('data', onData);
         resolve([m[1]!, m[2]!]);
       }
@@ -64,6 +80,7 @@ export async function startControl(
     proc,
     url,
     xds,
+    dns,
     token,
     dataDir,
     env,

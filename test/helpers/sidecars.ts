@@ -1,5 +1,5 @@
 /**
- * Real `shoal sidecar` processes and small apps for tests. Every test process gets its own block of pod
+ * Real `shoal sidecar` and `shoal gateway` processes and small apps for tests. Every test process gets its own block of pod
  * addresses (127.1.<block>.<n>), so test files running side by side never share a listener address; each sidecar
  * then uses Shoal's standard ports on its pod address.
  */
@@ -80,26 +80,35 @@ export function startSidecar(spec: SidecarSpec): SidecarProcess {
     env: { ...process.env, ...spec.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  let err = '';
-  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  const ready = new Promise<void>((resolve, reject) => {
-    proc.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('shoal sidecar: ready')) resolve();
-    });
-    void exited.then((code) => reject(new Error(`sidecar ${spec.workload} exited ${code}: ${err.slice(-2000)}`)));
-  });
-  ready.catch(() => undefined);
   return {
-    proc,
+    ...watch(proc, 'sidecar', spec.workload),
     podIp: ip,
     workload: spec.workload,
     outbound: `http://${ip}:15001`,
     inbound: `http://${ip}:15006`,
     admin: `http://${ip}:15000`,
     health: `http://${ip}:15021`,
+  };
+}
+
+type Watched = Pick<SidecarProcess, 'proc' | 'stdout' | 'stderr' | 'ready' | 'stop' | 'kill' | 'exited'>;
+
+/** Collects a proxy process's output; `ready` resolves on its `shoal <command>: ready` line. */
+function watch(proc: ChildProcess, command: 'sidecar' | 'gateway', name: string): Watched {
+  let out = '';
+  let err = '';
+  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const ready = new Promise<void>((resolve, reject) => {
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes(`shoal ${command}: ready`)) resolve();
+    });
+    void exited.then((code) => reject(new Error(`${command} ${name} exited ${code}: ${err.slice(-2000)}`)));
+  });
+  ready.catch(() => undefined);
+  return {
+    proc,
     stdout: () => out,
     stderr: () => err,
     ready,
@@ -112,6 +121,53 @@ export function startSidecar(spec: SidecarSpec): SidecarProcess {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
       await exited;
     },
+  };
+}
+
+export interface GatewayProcess extends Watched {
+  /** The `--bind` address: listeners, health (15021), admin (15000) and stats (15090) are on it. */
+  bind: string;
+  workload: string;
+  admin: string;
+  health: string;
+}
+
+export interface GatewaySpec {
+  xds: string;
+  workload: string;
+  /** Default: a fresh pod address, so the Gateway's ports and the standard admin ports are free on it. */
+  bind?: string;
+  labels?: Record<string, string>;
+  namespace?: string;
+  args?: string[];
+}
+
+export function startGateway(spec: GatewaySpec): GatewayProcess {
+  const bind = spec.bind ?? podIp();
+  const labels = Object.entries(spec.labels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  const args = [
+    SHOAL_BIN,
+    'gateway',
+    '--control',
+    spec.xds,
+    '--workload',
+    spec.workload,
+    '--namespace',
+    spec.namespace ?? 'default',
+    '--bind',
+    bind,
+    ...(labels !== '' ? ['--labels', labels] : []),
+    ...(spec.args ?? []),
+  ];
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  return {
+    ...watch(proc, 'gateway', spec.workload),
+    bind,
+    workload: spec.workload,
+    admin: `http://${bind}:15000`,
+    health: `http://${bind}:15021`,
   };
 }
 

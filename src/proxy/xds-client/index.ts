@@ -6,6 +6,16 @@ export {
   type XdsClientOptions,
   type XdsClientStatus,
 } from './client.js';
-export { parseControlAddresses, SIDECAR_USER_AGENT, sidecarNode, sidecarNodeId, type SidecarIdentity } from './node.js';
+export {
+  GATEWAY_USER_AGENT,
+  gatewayNode,
+  gatewayNodeId,
+  parseControlAddresses,
+  SIDECAR_USER_AGENT,
+  sidecarNode,
+  sidecarNodeId,
+  type GatewayIdentity,
+  type SidecarIdentity,
+} from './node.js';
 export { DEFAULT_BACKOFF, Reconnector, type BackoffOptions } from './backoff.js';
 export type { TypeName } from './types.js';

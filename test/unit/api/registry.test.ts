@@ -3,13 +3,14 @@ import assert from 'node:assert/strict';
 import { apiVersionOf } from '../../../src/api/kind.js';
 import { KINDS, kindByCliName, kindByName, kindByRestPath, kindForApiVersion } from '../../../src/api/registry.js';
 
-void test('KINDS lists the eleven stable kinds with their groups, versions and short names', () => {
+void test('KINDS lists the twelve stable kinds with their groups, versions and short names', () => {
   const table = KINDS.map(
     (k) => `${k.group || 'core'} ${k.kind} ${k.plural} ${k.shortNames.join(',')} ${k.versions.join(',')}`,
   );
   assert.deepEqual(table, [
     'core Service services svc v1',
     'apps Deployment deployments deploy v1',
+    'core Pod pods po v1',
     'networking.istio.io VirtualService virtualservices vs v1,v1beta1,v1alpha3',
     'networking.istio.io DestinationRule destinationrules dr v1,v1beta1,v1alpha3',
     'networking.istio.io ServiceEntry serviceentries se v1,v1beta1,v1alpha3',
@@ -26,10 +27,10 @@ void test('KINDS lists the eleven stable kinds with their groups, versions and s
   }
 });
 
-void test('only Deployment, ServiceEntry (allocated addresses) and WorkloadEntry have a status schema', () => {
+void test('only Deployment, Pod, ServiceEntry (allocated addresses) and WorkloadEntry have a status schema', () => {
   assert.deepEqual(
     KINDS.filter((k) => k.status !== undefined).map((k) => k.kind),
-    ['Deployment', 'ServiceEntry', 'WorkloadEntry'],
+    ['Deployment', 'Pod', 'ServiceEntry', 'WorkloadEntry'],
   );
 });
 
@@ -81,7 +82,9 @@ void test('kindByCliName accepts short, singular, plural, kind and qualified nam
   assert.equal(kindByCliName('ap')?.kind, 'AuthorizationPolicy');
   assert.equal(kindByCliName('authorizationpolicies.security.istio.io')?.kind, 'AuthorizationPolicy');
   assert.equal(kindByCliName('virtualservices.security.istio.io'), undefined);
-  assert.equal(kindByCliName('pods'), undefined);
+  assert.equal(kindByCliName('po')?.kind, 'Pod');
+  assert.equal(kindByCliName('pods')?.kind, 'Pod');
+  assert.equal(kindByCliName('replicasets'), undefined);
 });
 
 void test('apiVersionOf gives the preferred version', () => {

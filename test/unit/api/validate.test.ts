@@ -47,10 +47,10 @@ void test('apiVersion and kind must be given and served', () => {
     'spec: required',
   ]);
   assert.deepEqual(errorsOf({ ...vs, kind: 'Virtualservice' }), [
-    'kind: unknown kind "Virtualservice": did you mean VirtualService? Shoal serves Service, Deployment, VirtualService, DestinationRule, ServiceEntry, Gateway, WorkloadEntry, WorkloadGroup, PeerAuthentication, AuthorizationPolicy, RequestAuthentication',
+    'kind: unknown kind "Virtualservice": did you mean VirtualService? Shoal serves Service, Deployment, Pod, VirtualService, DestinationRule, ServiceEntry, Gateway, WorkloadEntry, WorkloadGroup, PeerAuthentication, AuthorizationPolicy, RequestAuthentication',
   ]);
-  assert.deepEqual(errorsOf({ ...vs, kind: 'Pod', metadata: { name: 'Bad' } }), [
-    'kind: unknown kind "Pod": Shoal serves Service, Deployment, VirtualService, DestinationRule, ServiceEntry, Gateway, WorkloadEntry, WorkloadGroup, PeerAuthentication, AuthorizationPolicy, RequestAuthentication',
+  assert.deepEqual(errorsOf({ ...vs, kind: 'ReplicaSet', metadata: { name: 'Bad' } }), [
+    'kind: unknown kind "ReplicaSet": Shoal serves Service, Deployment, Pod, VirtualService, DestinationRule, ServiceEntry, Gateway, WorkloadEntry, WorkloadGroup, PeerAuthentication, AuthorizationPolicy, RequestAuthentication',
     'metadata.name: must be a DNS-1123 subdomain: lower-case alphanumerics, "-" and ".", at most 253 characters',
   ]);
   assert.deepEqual(errorsOf({ ...vs, apiVersion: 1, kind: ['VirtualService'] }), [

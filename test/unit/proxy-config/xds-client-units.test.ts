@@ -8,7 +8,7 @@ import { entryFor } from '../../../src/control/auto-registration.js';
 import { parseNode } from '../../../src/control/xds/node.js';
 import { proxyContextOf } from '../../../src/control/xds/translate/proxy.js';
 import type { ClusterConfig, EndpointSet, ListenerConfig, RouteTable } from '../../../src/proxy/config/index.js';
-import { parseControlAddresses, Reconnector, sidecarNode } from '../../../src/proxy/xds-client/index.js';
+import { gatewayNode, parseControlAddresses, Reconnector, sidecarNode } from '../../../src/proxy/xds-client/index.js';
 import { assemble, assignmentNames, routeNames, type AcceptedConfig } from '../../../src/proxy/xds-client/warming.js';
 import { FakeTimers } from '../../helpers/fake-timers.js';
 
@@ -59,6 +59,58 @@ void describe('sidecarNode', () => {
     });
     assert.deepEqual(parseControlAddresses('a'), { ok: false, error: '--control: a is not host:port' });
     assert.deepEqual(parseControlAddresses(''), { ok: false, error: '--control: at least one host:port is required' });
+  });
+});
+
+void describe('gatewayNode', () => {
+  void it('has Istio’s router id, Istio’s metadata keys only, and is read as a gateway that registers nothing', () => {
+    const node = gatewayNode({
+      type: 'gateway',
+      bind: '127.0.0.1',
+      workload: 'bookstore-gateway',
+      namespace: 'shop',
+      labels: { istio: 'ingressgateway' },
+      clusterId: 'east',
+    });
+    assert.equal(node.id, 'router~127.0.0.1~bookstore-gateway.shop~shop.svc.cluster.local');
+    assert.equal(node.cluster, 'bookstore-gateway.shop');
+    assert.equal(node.user_agent_name, 'shoal-gateway');
+    assert.equal(node.locality, null);
+    const parsed = parseNode(node);
+    assert.deepEqual(parsed.metadata, {
+      NAMESPACE: 'shop',
+      LABELS: { istio: 'ingressgateway' },
+      INSTANCE_IPS: '127.0.0.1',
+      WORKLOAD_NAME: 'bookstore-gateway',
+      SERVICE_ACCOUNT: 'default',
+      CLUSTER_ID: 'east',
+    });
+    const proxy = proxyContextOf(parsed);
+    assert.deepEqual(proxy, {
+      type: 'gateway',
+      id: node.id,
+      namespace: 'shop',
+      labels: { istio: 'ingressgateway' },
+      workloadName: 'bookstore-gateway',
+      ip: '127.0.0.1',
+      serviceAccount: 'default',
+    });
+    assert.equal(entryFor(parsed, proxy), undefined);
+  });
+
+  void it('takes the app label for its cluster and a domain for its id', () => {
+    const node = gatewayNode({
+      type: 'gateway',
+      bind: '10.0.0.7',
+      workload: 'ingress-1',
+      namespace: 'edge',
+      labels: { app: 'ingress' },
+      serviceAccount: 'ingress-sa',
+      domain: 'example.internal',
+    });
+    assert.equal(node.id, 'router~10.0.0.7~ingress-1.edge~edge.svc.example.internal');
+    assert.equal(node.cluster, 'ingress.edge');
+    assert.equal(proxyContextOf(parseNode(node)).serviceAccount, 'ingress-sa');
   });
 });
 

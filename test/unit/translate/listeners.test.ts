@@ -337,6 +337,21 @@ void describe('gateway', () => {
     assert.deepEqual(warnings, ['Gateway default/bookinfo: spec.servers[2]: TCP servers are not translated']);
   });
 
+  void it("listeners bind the server's bind, else the proxy's address (shoal gateway --bind), else 0.0.0.0", () => {
+    const addresses = (proxy: ProxyContext, bind?: string): unknown[] => {
+      const g = gateway('web', {
+        selector: { istio: 'ingressgateway' },
+        servers: [{ port: { number: 8080, name: 'http', protocol: 'HTTP' }, hosts: ['*'], ...(bind ? { bind } : {}) }],
+      });
+      const { resources } = proxyOwn(view([productpage], { gateways: [g] }), proxy);
+      return (resources[LISTENER_TYPE_URL] ?? []).map((l) => (l as { address: unknown }).address);
+    };
+    const at = (address: string): unknown => ({ socket_address: { address, port_value: 8080 } });
+    assert.deepEqual(addresses({ ...ingress, ip: '127.1.0.2' }), [at('127.1.0.2')]);
+    assert.deepEqual(addresses({ ...ingress, ip: '127.1.0.2' }, '127.0.0.9'), [at('127.0.0.9')]);
+    assert.deepEqual(addresses(ingress), [at('0.0.0.0')]);
+  });
+
   void it('a gateway proxy no Gateway selects has no listeners', () => {
     const { resources } = proxyOwn(v, { ...ingress, labels: { app: 'x' } });
     assert.deepEqual(resources[LISTENER_TYPE_URL], undefined);

@@ -3,8 +3,10 @@
  * matches the proxy's labels (any namespace; an empty selector matches every gateway proxy), as Istio's gateway
  * builder does:
  *
- * - servers are grouped by port; each port is one listener `0.0.0.0_<port>` bound to `bind` (or 0.0.0.0) at the
- *   server's targetPort (or port), an HTTP connection manager with use_remote_address true (the gateway is the edge);
+ * - servers are grouped by port; each port is one listener `0.0.0.0_<port>` bound to the server's `bind`, else the
+ *   proxy's own address (INSTANCE_IPS, `shoal gateway --bind`: processes share one host, as sidecars bind their pod
+ *   IP), else 0.0.0.0, at the server's targetPort (or port), an HTTP connection manager with use_remote_address true
+ *   (the gateway is the edge);
  * - HTTP / HTTP2 / GRPC servers share the RouteConfiguration `http.<port>`; an HTTPS server with SIMPLE, MUTUAL or
  *   OPTIONAL_MUTUAL TLS gets its own filter chain (matched by SNI on its hosts, certificates read from files as in
  *   Istio) and RouteConfiguration `https.<port>.<server name or index>.<gateway>.<namespace>`;
@@ -233,7 +235,9 @@ export function gatewayResources(view: MeshView, proxy: ProxyContext, warnings: 
     const first = servers[0]!.server;
     const listener: ProtoObject = {
       name: listenerName,
-      address: { socket_address: { address: first.bind ?? '0.0.0.0', port_value: first.port.targetPort ?? port } },
+      address: {
+        socket_address: { address: first.bind ?? proxy.ip ?? '0.0.0.0', port_value: first.port.targetPort ?? port },
+      },
       traffic_direction: 'OUTBOUND',
       filter_chains: chains,
     };
