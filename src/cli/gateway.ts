@@ -6,16 +6,8 @@
 import type { Command } from 'commander';
 import { createLogger } from '../core/logger.js';
 import { parseControlAddresses } from '../proxy/xds-client/node.js';
-import {
-  parseIp,
-  parseLabels,
-  parseLogFormat,
-  parsePort,
-  parsePositiveSeconds,
-  parseSeconds,
-  parseXdsMode,
-} from './flags.js';
-import { runProxy } from './run-proxy.js';
+import { parseIp, parseLabels, parsePort, parseSeconds } from './flags.js';
+import { proxyOptions, runProxy } from './run-proxy.js';
 
 interface GatewayFlags {
   control: string;
@@ -35,7 +27,7 @@ interface GatewayFlags {
 }
 
 export function registerGateway(program: Command): void {
-  program
+  const command = program
     .command('gateway')
     .description(
       'run an ingress gateway: serves the Gateways selecting its labels and the VirtualServices bound to them',
@@ -48,55 +40,46 @@ export function registerGateway(program: Command): void {
     .option('--admin-port <port>', 'admin port (loopback only)', parsePort, 15000)
     .option('--stats-port <port>', 'Prometheus port', parsePort, 15090)
     .option('--health-port <port>', '/healthz/ready port', parsePort, 15021)
-    .option('--drain-duration <seconds>', 'on shutdown, keep serving this long with readiness failing', parseSeconds, 3)
-    .option('--termination-drain-duration <seconds>', 'then wait this long for requests in flight', parseSeconds, 10)
     .option(
-      '--headers-timeout <seconds>',
-      'close a downstream connection whose request headers are not complete in this time',
-      parsePositiveSeconds,
-      10,
-    )
-    .option(
-      '--xds-mode <mode>',
-      'ADS protocol: auto (delta, else state of the world), delta or sotw',
-      parseXdsMode,
-      'auto',
-    )
-    .option('--access-log', 'log every request (failed requests are always logged)', false)
-    .option('--log-format <format>', 'json or text', parseLogFormat, 'json')
-    .action(async (flags: GatewayFlags) => {
-      const logger = createLogger({ format: flags.logFormat }).child({
-        component: 'gateway',
-        workload: flags.workload,
-      });
-      const control = parseControlAddresses(flags.control);
-      if (!control.ok) {
-        process.stderr.write(`shoal gateway: ${control.error}\n`);
-        process.exit(2);
-      }
-      const loopback = flags.bind.startsWith('127.') || flags.bind === '::1';
-      // Loaded here, not at the top: other commands never pay for the proxy.
-      const { Sidecar } = await import('../proxy/sidecar.js');
-      const gateway = new Sidecar({
-        identity: {
-          type: 'gateway',
-          bind: flags.bind,
-          workload: flags.workload,
-          namespace: flags.namespace,
-          labels: flags.labels,
-        },
-        control: control.value,
-        logger,
-        adminHost: loopback ? flags.bind : '127.0.0.1',
-        adminPort: flags.adminPort,
-        healthPort: flags.healthPort,
-        statsPort: flags.statsPort,
-        drainMs: flags.drainDuration * 1000,
-        terminationDrainMs: flags.terminationDrainDuration * 1000,
-        xds: { mode: flags.xdsMode },
-        limits: { headersTimeoutMs: Math.round(flags.headersTimeout * 1000) },
-        ...(flags.accessLog ? { accessLog: (entry) => logger.info(entry, 'access') } : {}),
-      });
-      await runProxy(gateway, 'gateway', logger, (l) => `${l.config.address}:${l.port}`);
+      '--drain-duration <seconds>',
+      'on shutdown, keep serving this long with readiness failing',
+      parseSeconds,
+      3,
+    );
+  proxyOptions(command);
+  command.action(async (flags: GatewayFlags) => {
+    const logger = createLogger({ format: flags.logFormat }).child({
+      component: 'gateway',
+      workload: flags.workload,
     });
+    const control = parseControlAddresses(flags.control);
+    if (!control.ok) {
+      process.stderr.write(`shoal gateway: ${control.error}\n`);
+      process.exit(2);
+    }
+    const loopback = flags.bind.startsWith('127.') || flags.bind === '::1';
+    // Loaded here, not at the top: other commands never pay for the proxy.
+    const { Sidecar } = await import('../proxy/sidecar.js');
+    const gateway = new Sidecar({
+      identity: {
+        type: 'gateway',
+        bind: flags.bind,
+        workload: flags.workload,
+        namespace: flags.namespace,
+        labels: flags.labels,
+      },
+      control: control.value,
+      logger,
+      adminHost: loopback ? flags.bind : '127.0.0.1',
+      adminPort: flags.adminPort,
+      healthPort: flags.healthPort,
+      statsPort: flags.statsPort,
+      drainMs: flags.drainDuration * 1000,
+      terminationDrainMs: flags.terminationDrainDuration * 1000,
+      xds: { mode: flags.xdsMode },
+      limits: { headersTimeoutMs: Math.round(flags.headersTimeout * 1000) },
+      ...(flags.accessLog ? { accessLog: (entry) => logger.info(entry, 'access') } : {}),
+    });
+    await runProxy(gateway, 'gateway', logger, (l) => `${l.config.address}:${l.port}`);
+  });
 }

@@ -3,10 +3,32 @@
  * POST /quitquitquit (exit 0), start the admin servers and print where they listen, then print the ready line once
  * the listeners are bound.
  */
+import type { Command } from 'commander';
 import type { Logger } from '../core/logger.js';
 import { errorMessage } from '../core/errors.js';
 import type { BoundListener } from '../proxy/listener/listener-manager.js';
 import type { Sidecar } from '../proxy/sidecar.js';
+import { parseLogFormat, parsePositiveSeconds, parseSeconds, parseXdsMode } from './flags.js';
+
+/** The flags `shoal sidecar` and `shoal gateway` share after their own: shutdown, limits, xDS and logging. */
+export function proxyOptions(command: Command): void {
+  command
+    .option('--termination-drain-duration <seconds>', 'then wait this long for requests in flight', parseSeconds, 10)
+    .option(
+      '--headers-timeout <seconds>',
+      'close a downstream connection whose request headers are not complete in this time',
+      parsePositiveSeconds,
+      10,
+    )
+    .option(
+      '--xds-mode <mode>',
+      'ADS protocol: auto (delta, else state of the world), delta or sotw',
+      parseXdsMode,
+      'auto',
+    )
+    .option('--access-log', 'log every request (failed requests are always logged)', false)
+    .option('--log-format <format>', 'json or text', parseLogFormat, 'json');
+}
 
 export async function runProxy(
   proxy: Sidecar,

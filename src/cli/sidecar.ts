@@ -3,16 +3,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { probeSchema, type Probe } from '../api/kinds/pod-template.js';
 import { createLogger } from '../core/logger.js';
 import { parseControlAddresses } from '../proxy/xds-client/node.js';
-import {
-  parseIp,
-  parseLabels,
-  parseLogFormat,
-  parsePort,
-  parsePositiveSeconds,
-  parseSeconds,
-  parseXdsMode,
-} from './flags.js';
-import { runProxy } from './run-proxy.js';
+import { parseIp, parseLabels, parsePort, parseSeconds } from './flags.js';
+import { proxyOptions, runProxy } from './run-proxy.js';
 
 interface SidecarFlags {
   control: string;
@@ -80,7 +72,7 @@ function parseLocality(value: string): { region: string; zone: string; subZone: 
 }
 
 export function registerSidecar(program: Command): void {
-  program
+  const command = program
     .command('sidecar')
     .description('run the sidecar proxy beside one app instance: registers it, probes it, proxies its traffic')
     .requiredOption('--control <host:port[,host:port]>', 'control-plane xDS address(es), tried in order')
@@ -108,63 +100,49 @@ export function registerSidecar(program: Command): void {
       'on shutdown, keep serving this long after the endpoint is withdrawn',
       parseSeconds,
       3,
-    )
-    .option('--termination-drain-duration <seconds>', 'then wait this long for requests in flight', parseSeconds, 10)
-    .option(
-      '--headers-timeout <seconds>',
-      'close a downstream connection whose request headers are not complete in this time',
-      parsePositiveSeconds,
-      10,
-    )
-    .option(
-      '--xds-mode <mode>',
-      'ADS protocol: auto (delta, else state of the world), delta or sotw',
-      parseXdsMode,
-      'auto',
-    )
-    .option('--access-log', 'log every request (failed requests are always logged)', false)
-    .option('--log-format <format>', 'json or text', parseLogFormat, 'json')
-    .action(async (flags: SidecarFlags) => {
-      const logger = createLogger({ format: flags.logFormat }).child({
-        component: 'sidecar',
-        workload: flags.workload,
-      });
-      const control = parseControlAddresses(flags.control);
-      if (!control.ok) {
-        process.stderr.write(`shoal sidecar: ${control.error}\n`);
-        process.exit(2);
-      }
-      const loopback = flags.podIp.startsWith('127.') || flags.podIp === '::1';
-      // Loaded here, not at the top: other commands never pay for the proxy, nor the sidecar for the rest.
-      const { Sidecar } = await import('../proxy/sidecar.js');
-      const sidecar = new Sidecar({
-        identity: {
-          podIp: flags.podIp,
-          workload: flags.workload,
-          namespace: flags.namespace,
-          serviceAccount: flags.serviceAccount,
-          labels: flags.labels,
-          appPort: flags.appPort,
-          inboundPort: flags.inboundPort,
-          outboundPort: flags.outboundPort,
-          ...(flags.ports !== undefined ? { ports: flags.ports } : {}),
-          ...(flags.locality !== undefined ? { locality: flags.locality } : {}),
-        },
-        control: control.value,
-        logger,
-        adminHost: loopback ? flags.podIp : '127.0.0.1',
-        adminPort: flags.adminPort,
-        healthPort: flags.healthPort,
-        statsPort: flags.statsPort,
-        ...(flags.readinessProbe !== undefined
-          ? { readinessProbe: flags.readinessProbe === 'none' ? null : flags.readinessProbe }
-          : {}),
-        drainMs: flags.drainDuration * 1000,
-        terminationDrainMs: flags.terminationDrainDuration * 1000,
-        xds: { mode: flags.xdsMode },
-        limits: { headersTimeoutMs: Math.round(flags.headersTimeout * 1000) },
-        ...(flags.accessLog ? { accessLog: (entry) => logger.info(entry, 'access') } : {}),
-      });
-      await runProxy(sidecar, 'sidecar', logger, (l) => `${l.config.name} ${l.config.address}:${l.port}`);
+    );
+  proxyOptions(command);
+  command.action(async (flags: SidecarFlags) => {
+    const logger = createLogger({ format: flags.logFormat }).child({
+      component: 'sidecar',
+      workload: flags.workload,
     });
+    const control = parseControlAddresses(flags.control);
+    if (!control.ok) {
+      process.stderr.write(`shoal sidecar: ${control.error}\n`);
+      process.exit(2);
+    }
+    const loopback = flags.podIp.startsWith('127.') || flags.podIp === '::1';
+    // Loaded here, not at the top: other commands never pay for the proxy, nor the sidecar for the rest.
+    const { Sidecar } = await import('../proxy/sidecar.js');
+    const sidecar = new Sidecar({
+      identity: {
+        podIp: flags.podIp,
+        workload: flags.workload,
+        namespace: flags.namespace,
+        serviceAccount: flags.serviceAccount,
+        labels: flags.labels,
+        appPort: flags.appPort,
+        inboundPort: flags.inboundPort,
+        outboundPort: flags.outboundPort,
+        ...(flags.ports !== undefined ? { ports: flags.ports } : {}),
+        ...(flags.locality !== undefined ? { locality: flags.locality } : {}),
+      },
+      control: control.value,
+      logger,
+      adminHost: loopback ? flags.podIp : '127.0.0.1',
+      adminPort: flags.adminPort,
+      healthPort: flags.healthPort,
+      statsPort: flags.statsPort,
+      ...(flags.readinessProbe !== undefined
+        ? { readinessProbe: flags.readinessProbe === 'none' ? null : flags.readinessProbe }
+        : {}),
+      drainMs: flags.drainDuration * 1000,
+      terminationDrainMs: flags.terminationDrainDuration * 1000,
+      xds: { mode: flags.xdsMode },
+      limits: { headersTimeoutMs: Math.round(flags.headersTimeout * 1000) },
+      ...(flags.accessLog ? { accessLog: (entry) => logger.info(entry, 'access') } : {}),
+    });
+    await runProxy(sidecar, 'sidecar', logger, (l) => `${l.config.name} ${l.config.address}:${l.port}`);
+  });
 }
