@@ -1,0 +1,254 @@
+/**
+ * The sidecar's HTTP/1.1 server side (src/proxy/http1/server.ts) on real sockets, with raw clients: response framing
+ * per version and method, pipelining order, a body the handler answers before reading, Expect, trailers, upgrades
+ * handed over, half-close, the headers and idle deadlines, and draining.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { Http1Server, type Http1Request, type Http1Response } from '../../src/proxy/http1/server.js';
+
+interface Exchange {
+  req: Http1Request;
+  res: Http1Response;
+}
+
+let server: Server;
+let http1: Http1Server;
+let port = 0;
+const protocolErrors: number[] = [];
+/** Requests whose path starts with /hold/ wait here until the test answers them. */
+const held: Exchange[] = [];
+
+function handle(req: Http1Request, res: Http1Response): void {
+  const path = req.url;
+  if (path.startsWith('/hold/')) return void held.push({ req, res });
+  if (path === '/echo') {
+    const chunks: Buffer[] = [];
+    req.body?.on('data', (c: Buffer) => chunks.push(c));
+    req.body?.on('end', () => {
+      const body = Buffer.concat(chunks);
+      res.writeHead(200, { 'content-length': String(body.length), 'x-trailers': JSON.stringify(req.trailers ?? []) });
+      res.end(body);
+    });
+    if (req.body === null) {
+      res.writeHead(200, { 'content-length': '0' });
+      res.end();
+    }
+    return;
+  }
+  if (path === '/early') {
+    // Answered without reading the body.
+    res.writeHead(413, { 'content-length': '4' });
+    return res.end('big\n');
+  }
+  if (path === '/chunked') {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.write('one,');
+    res.write(Buffer.from('two'));
+    res.addTrailers({ 'x-sum': '2' });
+    return res.end();
+  }
+  res.writeHead(200, { 'content-length': String(path.length) });
+  res.end(path);
+}
+
+before(async () => {
+  http1 = new Http1Server(
+    {
+      onRequest: handle,
+      onUpgrade: (req, socket, head) => {
+        socket.write(
+          `HTTP/1.1 101 Switching Protocols\r\nupgrade: ${req.headers.upgrade}\r\nconnection: upgrade\r\n\r\n`,
+        );
+        socket.write(head);
+        socket.pipe(socket);
+      },
+      onConnect: (req, socket) => socket.end(`HTTP/1.1 200 OK\r\n\r\ntunnel to ${req.url}`),
+      onProtocolError: (status) => protocolErrors.push(status),
+    },
+    { maxHeaderBytes: 1024, headersTimeoutMs: 400, idleTimeoutMs: 600, flagsHeader: 'x-shoal-response-flags' },
+  );
+  server = createServer((socket) => http1.accept(socket));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  port = (server.address() as AddressInfo).port;
+});
+
+after(() => {
+  http1.closeAll();
+  server.close();
+});
+
+/** Sends `data`, collects what comes back until the connection closes or `until` holds; returns text and closed. */
+async function exchange(
+  data: string | string[],
+  until: (text: string) => boolean = () => false,
+  timeoutMs = 3000,
+): Promise<{ text: string; closed: boolean; socket: Socket }> {
+  const socket = connect(port, '127.0.0.1');
+  let text = '';
+  let closed = false;
+  socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+  socket.on('error', () => undefined);
+  const ended = new Promise<void>((r) => socket.once('close', () => ((closed = true), r())));
+  for (const piece of Array.isArray(data) ? data : [data]) {
+    socket.write(piece);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (!closed && !until(text) && Date.now() < deadline) await Promise.race([ended, sleep(10)]);
+  return { text, closed, socket };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function statuses(text: string): number[] {
+  return [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+}
+
+describe('Http1Server', () => {
+  test('framing: Content-Length kept; chunked when absent (HTTP/1.1) with trailers; HEAD gets no body', async () => {
+    const r = await exchange(
+      'GET /abc HTTP/1.1\r\nHost: a\r\n\r\nGET /chunked HTTP/1.1\r\nHost: a\r\n\r\nHEAD /chunked HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
+    );
+    assert.equal(
+      r.text,
+      'HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\n/abc' +
+        'HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n4\r\none,\r\n3\r\ntwo\r\n0\r\nx-sum: 2\r\n\r\n' +
+        'HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n',
+    );
+    assert.ok(r.closed);
+  });
+
+  test('HTTP/1.0: close-delimited without a length; keep-alive only when asked', async () => {
+    const plain = await exchange('GET /chunked HTTP/1.0\r\n\r\n');
+    assert.equal(plain.text, 'HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\none,two');
+    assert.ok(plain.closed);
+    const kept = await exchange('GET /x HTTP/1.0\r\nConnection: keep-alive\r\n\r\n', (t) => t.endsWith('/x'));
+    assert.equal(kept.text, 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\n/x');
+    assert.equal(kept.closed, false);
+    kept.socket.destroy();
+  });
+
+  test('pipelined requests are answered in order, one at a time', async () => {
+    const r = await exchange(
+      'GET /hold/1 HTTP/1.1\r\nHost: a\r\n\r\nGET /second HTTP/1.1\r\nHost: a\r\n\r\n',
+      (t) => t.includes('/second'),
+      500,
+    );
+    // The second request is not even read while the first is unanswered.
+    assert.equal(r.text, '');
+    assert.equal(held.length, 1);
+    const first = held.shift()!;
+    first.res.writeHead(200, { 'content-length': '5' });
+    first.res.end('first');
+    const deadline = Date.now() + 2000;
+    let text = '';
+    r.socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    while (!text.includes('/second') && Date.now() < deadline) await sleep(10);
+    assert.equal(
+      text,
+      'HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nfirstHTTP/1.1 200 OK\r\ncontent-length: 7\r\n\r\n/second',
+    );
+    r.socket.destroy();
+  });
+
+  test('bodies: Content-Length and chunked with trailers reach the handler; the connection is reused', async () => {
+    const r = await exchange(
+      'POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello' +
+        'POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nx-t: 1\r\n\r\n',
+      (t) => statuses(t).length === 2 && t.endsWith('abc'),
+    );
+    assert.equal(
+      r.text,
+      'HTTP/1.1 200 OK\r\ncontent-length: 5\r\nx-trailers: []\r\n\r\nhello' +
+        'HTTP/1.1 200 OK\r\ncontent-length: 3\r\nx-trailers: ["x-t","1"]\r\n\r\nabc',
+    );
+    r.socket.destroy();
+  });
+
+  test('a body the handler answers before reading is read and dropped; the next request is served', async () => {
+    const r = await exchange(
+      [
+        'POST /early HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n01234',
+        '56789GET /after HTTP/1.1\r\nHost: a\r\n\r\n',
+      ],
+      (t) => t.endsWith('/after'),
+    );
+    assert.deepEqual(statuses(r.text), [413, 200]);
+    assert.ok(r.text.endsWith('/after'));
+    r.socket.destroy();
+  });
+
+  test('Expect: 100-continue is answered by the server; another expectation gets 417 and the connection goes on', async () => {
+    const r = await exchange(
+      [
+        'POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n',
+        'okGET /x HTTP/1.1\r\nHost: a\r\nExpect: fancy\r\n\r\nGET /y HTTP/1.1\r\nHost: a\r\n\r\n',
+      ],
+      (t) => t.endsWith('/y'),
+    );
+    assert.deepEqual(statuses(r.text), [100, 200, 417, 200]);
+    r.socket.destroy();
+  });
+
+  test('an upgrade and a CONNECT hand the socket over with the bytes read past the head', async () => {
+    const up = await exchange(
+      'GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nearly bytes',
+      (t) => t.endsWith('early bytes'),
+    );
+    assert.equal(
+      up.text,
+      'HTTP/1.1 101 Switching Protocols\r\nupgrade: echo\r\nconnection: upgrade\r\n\r\nearly bytes',
+    );
+    up.socket.destroy();
+    const tunnel = await exchange('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+    assert.equal(tunnel.text, 'HTTP/1.1 200 OK\r\n\r\ntunnel to example.com:443');
+  });
+
+  test('a client that half-closes after its request still gets the answer', async () => {
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    socket.end('GET /half HTTP/1.1\r\nHost: a\r\n\r\n');
+    await new Promise((r) => socket.once('close', r));
+    assert.equal(text, 'HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n/half');
+  });
+
+  test('malformed input: 400 with DPE and close; an oversized head 431; counted', async () => {
+    const before = protocolErrors.length;
+    const bad = await exchange('GET / HTTP/1.1\r\nBad Header\r\n\r\n');
+    assert.match(bad.text, /^HTTP\/1\.1 400 Bad Request\r\n[\s\S]*x-shoal-response-flags: DPE\r\n/);
+    assert.ok(bad.closed);
+    const big = await exchange(`GET / HTTP/1.1\r\nX: ${'a'.repeat(2000)}\r\n\r\n`);
+    assert.match(big.text, /^HTTP\/1\.1 431 /);
+    assert.deepEqual(protocolErrors.slice(before), [400, 431]);
+  });
+
+  test('deadlines: an incomplete head gets 408; an idle keep-alive connection is closed', async () => {
+    const slow = await exchange('GET / HTTP/1.1\r\nHost: a\r\n', () => false, 2500);
+    assert.match(slow.text, /^HTTP\/1\.1 408 /);
+    assert.ok(slow.closed);
+    const idle = await exchange('GET /i HTTP/1.1\r\nHost: a\r\n\r\n', () => false, 2500);
+    assert.equal(idle.text, 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n/i');
+    assert.ok(idle.closed, 'closed by the idle deadline');
+  });
+
+  test('draining: responses ask to close, and idle connections are closed', async () => {
+    const busy = await exchange('GET /hold/2 HTTP/1.1\r\nHost: a\r\n\r\n', () => held.length === 1, 1000);
+    const idle = await exchange('GET /idle HTTP/1.1\r\nHost: a\r\n\r\n', (t) => t.endsWith('/idle'));
+    http1.closing = true;
+    http1.closeIdle();
+    await new Promise((r) => idle.socket.once('close', r));
+    const h = held.shift()!;
+    h.res.writeHead(200, { 'content-length': '2' });
+    h.res.end('ok');
+    let text = '';
+    busy.socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    await new Promise((r) => busy.socket.once('close', r));
+    assert.equal(text, 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok');
+    http1.closing = false;
+  });
+});
