@@ -217,6 +217,33 @@ describe('Http1Server', () => {
     assert.equal(text, 'HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n/half');
   });
 
+  test('a client that pipelines two requests and half-closes gets both answers, in order', async () => {
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    socket.end('GET /hold/3 HTTP/1.1\r\nHost: a\r\n\r\nGET /then HTTP/1.1\r\nHost: a\r\n\r\n');
+    while (held.length === 0) await sleep(10);
+    await sleep(50);
+    const h = held.shift()!;
+    h.res.writeHead(200, { 'content-length': '4' });
+    h.res.end('held');
+    await new Promise((r) => socket.once('close', r));
+    assert.equal(
+      text,
+      'HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nheldHTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n/then',
+    );
+  });
+
+  test('a client that half-closes in the middle of a head is closed without an answer', async () => {
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    socket.on('error', () => undefined);
+    socket.end('GET /cut HTTP/1.1\r\nHo');
+    await new Promise((r) => socket.once('close', r));
+    assert.equal(text, '');
+  });
+
   test('malformed input: 400 with DPE and close; an oversized head 431; counted', async () => {
     const before = protocolErrors.length;
     const bad = await exchange('GET / HTTP/1.1\r\nBad Header\r\n\r\n');

@@ -284,6 +284,10 @@ export class Http1Connection {
   private drainWaiter: Http1Response | undefined;
   /** The rest of the current request's body is read and dropped (its response ended first). */
   private discarding = false;
+  /** The client half-closed its side. */
+  private ended = false;
+  /** Inside parser.execute(): a response ended synchronously must not end the socket under the parser. */
+  private executing = false;
 
   constructor(
     readonly socket: Socket,
@@ -341,11 +345,14 @@ export class Http1Connection {
 
   private feed(data: Buffer): void {
     let consumed: number;
+    this.executing = true;
     try {
       consumed = this.parser.execute(data);
     } catch (error) {
       if (error instanceof HttpParseError) return this.parseError(error);
       throw error;
+    } finally {
+      this.executing = false;
     }
     const handover = this.handover;
     if (handover !== undefined) {
@@ -354,13 +361,23 @@ export class Http1Connection {
       handover(consumed === data.length ? EMPTY : data.subarray(consumed));
       return;
     }
-    if (consumed === data.length) return;
+    if (consumed === data.length) return this.endIfDone();
     const rest = data.subarray(consumed);
     this.buffered = this.buffered === undefined ? rest : Buffer.concat([rest, this.buffered]);
     this.socket.pause();
   }
 
+  /** The client half-closed: its requests already read (or buffered) are still answered, then the socket ends. */
   private readonly onSocketEnd = (): void => {
+    this.ended = true;
+    this.endIfDone();
+  };
+
+  private endIfDone(): void {
+    if (!this.ended || this.executing || this.phase === Phase.Closed) return;
+    // Requests read in full are answered first; a request cut short ends the connection now.
+    const cutShort = this.req !== undefined && !this.req.complete;
+    if (!cutShort && (this.res !== undefined || this.buffered !== undefined)) return;
     try {
       this.parser.finish();
     } catch {
@@ -369,9 +386,9 @@ export class Http1Connection {
       this.socket.destroy();
       return;
     }
-    if (this.res === undefined) this.socket.end();
-    else this.res.shouldKeepAlive = false;
-  };
+    this.phase = Phase.Closed;
+    this.socket.end();
+  }
 
   private readonly onClose = (): void => {
     this.phase = Phase.Closed;
@@ -494,6 +511,7 @@ export class Http1Connection {
     if ((this.phase as Phase) !== Phase.Closed && this.buffered === undefined && this.handover === undefined) {
       this.socket.resume();
     }
+    this.endIfDone();
   }
 
   /** Gives the socket up (upgrade, CONNECT): this connection no longer reads or tracks it. */
