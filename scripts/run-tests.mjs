@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs the compiled node:test suites: dist/test/{unit,integration,e2e}/**/*.test.js.
 // Usage: node scripts/run-tests.mjs [unit|integration|e2e ...] [--only PATTERN]
+// Every test (and hook) fails after 5 minutes rather than hang the run: a stuck test is a failure CI can report.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -31,5 +32,5 @@ if (files.length === 0) {
   console.error('run-tests: no test files found (did the build run?)');
   process.exit(1);
 }
-const child = spawn(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+const child = spawn(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...files], { stdio: 'inherit' });
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

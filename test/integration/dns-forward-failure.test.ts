@@ -17,14 +17,30 @@ let server: DnsServer;
 let address: string;
 let swallowed = 0;
 
+/**
+ * A UDP port and the same port over TCP. The UDP port is picked by the kernel, and under load its number can be taken
+ * over TCP (every connection holds an ephemeral port): then try another, as DnsServer.start() does.
+ */
+async function bindBoth(): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    silent = createSocket('udp4');
+    silent.on('message', () => swallowed++);
+    await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
+    const port = silent.address().port;
+    // Accepts and never answers.
+    silentTcp = createServer(() => undefined);
+    const listening = await new Promise<boolean>((resolve) => {
+      silentTcp.once('error', () => resolve(false));
+      silentTcp.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (listening) return port;
+    silent.close();
+    if (attempt === 10) throw new Error('no port free over both UDP and TCP after 10 attempts');
+  }
+}
+
 before(async () => {
-  silent = createSocket('udp4');
-  silent.on('message', () => swallowed++);
-  await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
-  const port = silent.address().port;
-  // The same port over TCP: accepts and never answers.
-  silentTcp = createServer(() => undefined);
-  await new Promise<void>((resolve) => silentTcp.listen(port, '127.0.0.1', resolve));
+  const port = await bindBoth();
   const view: MeshView = {
     version: 1,
     services: new Map(),
