@@ -4,10 +4,8 @@
  * those Gateways route them. Runs until SIGTERM/SIGINT or POST /quitquitquit (docs/gateway.md).
  */
 import type { Command } from 'commander';
-import { createLogger } from '../core/logger.js';
-import { parseControlAddresses } from '../proxy/xds-client/node.js';
 import { parseIp, parseLabels, parsePort, parseSeconds } from './flags.js';
-import { proxyOptions, runProxy } from './run-proxy.js';
+import { proxyOptions, proxySetup, runProxy } from './run-proxy.js';
 
 interface GatewayFlags {
   control: string;
@@ -48,16 +46,7 @@ export function registerGateway(program: Command): void {
     );
   proxyOptions(command);
   command.action(async (flags: GatewayFlags) => {
-    const logger = createLogger({ format: flags.logFormat }).child({
-      component: 'gateway',
-      workload: flags.workload,
-    });
-    const control = parseControlAddresses(flags.control);
-    if (!control.ok) {
-      process.stderr.write(`shoal gateway: ${control.error}\n`);
-      process.exit(2);
-    }
-    const loopback = flags.bind.startsWith('127.') || flags.bind === '::1';
+    const { logger, control, adminHost } = proxySetup('gateway', flags, flags.bind);
     // Loaded here, not at the top: other commands never pay for the proxy.
     const { Sidecar } = await import('../proxy/sidecar.js');
     const gateway = new Sidecar({
@@ -68,9 +57,9 @@ export function registerGateway(program: Command): void {
         namespace: flags.namespace,
         labels: flags.labels,
       },
-      control: control.value,
+      control,
       logger,
-      adminHost: loopback ? flags.bind : '127.0.0.1',
+      adminHost,
       adminPort: flags.adminPort,
       healthPort: flags.healthPort,
       statsPort: flags.statsPort,

@@ -4,10 +4,11 @@
  * the listeners are bound.
  */
 import type { Command } from 'commander';
-import type { Logger } from '../core/logger.js';
+import { createLogger, type Logger } from '../core/logger.js';
 import { errorMessage } from '../core/errors.js';
 import type { BoundListener } from '../proxy/listener/listener-manager.js';
 import type { Sidecar } from '../proxy/sidecar.js';
+import { parseControlAddresses } from '../proxy/xds-client/node.js';
 import { parseLogFormat, parsePositiveSeconds, parseSeconds, parseXdsMode } from './flags.js';
 
 /** The flags `shoal sidecar` and `shoal gateway` share after their own: shutdown, limits, xDS and logging. */
@@ -28,6 +29,26 @@ export function proxyOptions(command: Command): void {
     )
     .option('--access-log', 'log every request (failed requests are always logged)', false)
     .option('--log-format <format>', 'json or text', parseLogFormat, 'json');
+}
+
+/**
+ * What both commands read from their flags before building the proxy: the logger, the control-plane addresses (a
+ * bad list exits 2 with one line), and where the admin server listens (the proxy's own address when it is a
+ * loopback address, else 127.0.0.1: admin stays on loopback).
+ */
+export function proxySetup(
+  command: 'sidecar' | 'gateway',
+  flags: { logFormat: 'json' | 'text'; workload: string; control: string },
+  address: string,
+): { logger: Logger; control: string[]; adminHost: string } {
+  const logger = createLogger({ format: flags.logFormat }).child({ component: command, workload: flags.workload });
+  const control = parseControlAddresses(flags.control);
+  if (!control.ok) {
+    process.stderr.write(`shoal ${command}: ${control.error}\n`);
+    process.exit(2);
+  }
+  const loopback = address.startsWith('127.') || address === '::1';
+  return { logger, control: control.value, adminHost: loopback ? address : '127.0.0.1' };
 }
 
 export async function runProxy(

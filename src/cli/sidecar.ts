@@ -1,10 +1,8 @@
 /** `shoal sidecar`: the data-plane proxy beside one app instance, until SIGTERM/SIGINT or POST /quitquitquit. */
 import { InvalidArgumentError, type Command } from 'commander';
 import { probeSchema, type Probe } from '../api/kinds/pod-template.js';
-import { createLogger } from '../core/logger.js';
-import { parseControlAddresses } from '../proxy/xds-client/node.js';
 import { parseIp, parseLabels, parsePort, parseSeconds } from './flags.js';
-import { proxyOptions, runProxy } from './run-proxy.js';
+import { proxyOptions, proxySetup, runProxy } from './run-proxy.js';
 
 interface SidecarFlags {
   control: string;
@@ -103,16 +101,7 @@ export function registerSidecar(program: Command): void {
     );
   proxyOptions(command);
   command.action(async (flags: SidecarFlags) => {
-    const logger = createLogger({ format: flags.logFormat }).child({
-      component: 'sidecar',
-      workload: flags.workload,
-    });
-    const control = parseControlAddresses(flags.control);
-    if (!control.ok) {
-      process.stderr.write(`shoal sidecar: ${control.error}\n`);
-      process.exit(2);
-    }
-    const loopback = flags.podIp.startsWith('127.') || flags.podIp === '::1';
+    const { logger, control, adminHost } = proxySetup('sidecar', flags, flags.podIp);
     // Loaded here, not at the top: other commands never pay for the proxy, nor the sidecar for the rest.
     const { Sidecar } = await import('../proxy/sidecar.js');
     const sidecar = new Sidecar({
@@ -128,9 +117,9 @@ export function registerSidecar(program: Command): void {
         ...(flags.ports !== undefined ? { ports: flags.ports } : {}),
         ...(flags.locality !== undefined ? { locality: flags.locality } : {}),
       },
-      control: control.value,
+      control,
       logger,
-      adminHost: loopback ? flags.podIp : '127.0.0.1',
+      adminHost,
       adminPort: flags.adminPort,
       healthPort: flags.healthPort,
       statsPort: flags.statsPort,

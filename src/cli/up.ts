@@ -8,22 +8,14 @@ import type { Command } from 'commander';
 import { writeClientConfig } from '../control/auth.js';
 import { ShoalError, errorMessage } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
+import type { RunnerOptions } from '../runner/runner.js';
 import { parseLogFormat, parsePort } from './flags.js';
 
-interface UpFlags {
+/** The runner's own options as flags, plus the files and the log format (the rest is filled in by the command). */
+type UpFlags = Omit<RunnerOptions, 'paths' | 'logger' | 'out' | 'tty' | 'writeClientConfig'> & {
   filename: string[];
-  dataDir: string;
-  server?: string;
-  token?: string;
-  xds?: string;
-  host: string;
-  httpPort: number;
-  xdsPort: number;
-  dnsPort: number;
-  podCidr: string;
-  serviceCidr: string;
   logFormat: 'json' | 'text';
-}
+};
 
 export function registerUp(program: Command): void {
   program

@@ -55,27 +55,33 @@ export interface SidecarSpec {
   env?: NodeJS.ProcessEnv;
 }
 
-export function startSidecar(spec: SidecarSpec): SidecarProcess {
-  const ip = spec.podIp ?? podIp();
+/** The command line of `shoal sidecar` or `shoal gateway`: the flags they share, then `own`, then extra args. */
+function proxyArgs(
+  command: 'sidecar' | 'gateway',
+  spec: { xds: string; workload: string; namespace?: string; labels?: Record<string, string>; args?: string[] },
+  own: string[],
+): string[] {
   const labels = Object.entries(spec.labels ?? {})
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
-  const args = [
+  return [
     SHOAL_BIN,
-    'sidecar',
+    command,
     '--control',
     spec.xds,
     '--workload',
     spec.workload,
     '--namespace',
     spec.namespace ?? 'default',
-    '--pod-ip',
-    ip,
-    '--app-port',
-    String(spec.appPort),
+    ...own,
     ...(labels !== '' ? ['--labels', labels] : []),
     ...(spec.args ?? []),
   ];
+}
+
+export function startSidecar(spec: SidecarSpec): SidecarProcess {
+  const ip = spec.podIp ?? podIp();
+  const args = proxyArgs('sidecar', spec, ['--pod-ip', ip, '--app-port', String(spec.appPort)]);
   const proc = spawn(process.execPath, args, {
     env: { ...process.env, ...spec.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -144,23 +150,7 @@ export interface GatewaySpec {
 
 export function startGateway(spec: GatewaySpec): GatewayProcess {
   const bind = spec.bind ?? podIp();
-  const labels = Object.entries(spec.labels ?? {})
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
-  const args = [
-    SHOAL_BIN,
-    'gateway',
-    '--control',
-    spec.xds,
-    '--workload',
-    spec.workload,
-    '--namespace',
-    spec.namespace ?? 'default',
-    '--bind',
-    bind,
-    ...(labels !== '' ? ['--labels', labels] : []),
-    ...(spec.args ?? []),
-  ];
+  const args = proxyArgs('gateway', spec, ['--bind', bind]);
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   return {
     ...watch(proc, 'gateway', spec.workload),
