@@ -37,6 +37,11 @@ function handle(req: Http1Request, res: Http1Response): void {
     }
     return;
   }
+  if (path === '/header-echo') {
+    // As the proxy answers with an upstream's headers: names and values from a parser, written as trusted.
+    res.writeHead(200, { 'x-echo': req.headers['x-in'], 'content-length': '2' }, true);
+    return res.end('ok');
+  }
   if (path === '/early') {
     // Answered without reading the body.
     res.writeHead(413, { 'content-length': '4' });
@@ -120,6 +125,26 @@ describe('Http1Server', () => {
         'HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n',
     );
     assert.ok(r.closed);
+  });
+
+  test('header values are bytes: a value with octets above 0x7f comes back unchanged, head and body in one write', async () => {
+    const socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    await new Promise((r) => socket.once('connect', r));
+    socket.write(
+      Buffer.from('GET /header-echo HTTP/1.1\r\nHost: a\r\nX-In: caf\xe9 \xff\r\nConnection: close\r\n\r\n', 'latin1'),
+    );
+    await new Promise((r) => socket.once('close', r));
+    const answer = Buffer.concat(chunks);
+    assert.equal(chunks.length, 1, 'the head and the body arrive together');
+    assert.deepEqual(
+      answer,
+      Buffer.from(
+        'HTTP/1.1 200 OK\r\nx-echo: caf\xe9 \xff\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok',
+        'latin1',
+      ),
+    );
   });
 
   test('HTTP/1.0: close-delimited without a length; keep-alive only when asked', async () => {

@@ -177,6 +177,7 @@ const APPEND_ACTIONS: readonly AppendAction[] = [
 function checkMutable(name: string, path: string): string {
   const lower = name.toLowerCase();
   if (lower.startsWith(':') || lower === 'host') fail(path, `${name} may not be modified`);
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) fail(path, `${JSON.stringify(name)} is not a valid header name`);
   return lower;
 }
 
@@ -198,9 +199,12 @@ export function headerMutations(o: Json, path: string, direction: 'request' | 'r
         : append
           ? 'APPEND_IF_EXISTS_OR_ADD'
           : 'OVERWRITE_IF_EXISTS_OR_ADD';
+    const value = str(header.value, at(p, 'header.value')) ?? '';
+    // The proxy writes mutation values without checking them again (header injection is refused here, once).
+    if (/[\r\n\0]/.test(value)) fail(at(p, 'header.value'), 'may not contain CR, LF or NUL');
     return {
       name,
-      value: str(header.value, at(p, 'header.value')) ?? '',
+      value,
       action,
       keepEmptyValue: bool(item.keep_empty_value, at(p, 'keep_empty_value')),
     };

@@ -280,6 +280,7 @@ export class HttpConnectionManager {
         headers,
         upgrade,
         body: null,
+        trusted: true,
       },
       {
         onRequestStart: () => undefined,
@@ -535,7 +536,7 @@ function hostHeaderProblem(req: Http1Request, targetAuthority: string): string |
   let hosts = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (name.length === 4 && name.toLowerCase() === 'host') hosts++;
+    if (name === 'host') hosts++;
   }
   if (hosts > 1) return 'more than one Host header';
   if (hosts === 0 && targetAuthority === '' && req.httpVersionMinor >= 1) return 'no Host header';

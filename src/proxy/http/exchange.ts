@@ -14,7 +14,7 @@ import type { ForwardAction, HeaderMutations, LbEndpoint as ConfigLbEndpoint, Ro
 import type { PickComplete } from '../lb/types.js';
 import type { UpstreamCluster } from '../upstream/cluster-manager.js';
 import type { Http1Controller, Http1Handler } from '../upstream/http1-pool.js';
-import type { Http1Request, Http1Response } from '../http1/server.js';
+import { Http1Response, type Http1Request } from '../http1/server.js';
 import type { DownstreamReq } from './connection-manager.js';
 import { applyMutations, stripResponseHopByHop } from './headers.js';
 import type { DownstreamRequest } from './request-view.js';
@@ -139,6 +139,7 @@ export class Exchange implements Http1Handler {
         method: request.method,
         headers,
         body: bodyless ? null : bodyOf(req, request.http2),
+        trusted: true,
       },
       this,
     );
@@ -243,6 +244,7 @@ export class Exchange implements Http1Handler {
     if (this.extraFlags !== undefined) headers['x-shoal-response-flags'] = this.extraFlags.join(',');
     try {
       if (endStream) respondWithoutBody(res, status, headers);
+      else if (res instanceof Http1Response) res.writeHead(status, headers, true);
       else res.writeHead(status, headers);
     } catch {
       // Invalid headers from the upstream (for this downstream protocol): answer as a protocol failure.

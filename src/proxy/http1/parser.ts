@@ -49,7 +49,7 @@ export interface MessageHead {
   reason: string;
   /** HTTP/1.<versionMinor>: 0 or 1. */
   versionMinor: number;
-  /** Flat [name, value, name, value, ...]: names as received, values without surrounding whitespace. */
+  /** Flat [name, value, name, value, ...]: names lowercased, values without surrounding whitespace. */
   headers: string[];
   /** -1 when absent. */
   contentLength: number;
@@ -473,7 +473,12 @@ function parseFields(text: string, from: number, out: string[]): void {
     const first = text.charCodeAt(pos);
     if (first === 32 || first === 9) throw new HttpParseError('INVALID_HEADER', 'obsolete line folding');
     let colon = pos;
-    while (colon < eol && TOKEN[text.charCodeAt(colon)] === 1) colon++;
+    let upper = false;
+    for (; colon < eol; colon++) {
+      const c = text.charCodeAt(colon);
+      if (TOKEN[c] !== 1) break;
+      if (c >= 65 && c <= 90) upper = true;
+    }
     if (colon === pos || colon === eol || text.charCodeAt(colon) !== 58) {
       throw new HttpParseError('INVALID_HEADER', 'invalid header name');
     }
@@ -484,23 +489,25 @@ function parseFields(text: string, from: number, out: string[]): void {
     for (let i = vs; i < ve; i++) {
       if (FIELD_VALUE[text.charCodeAt(i)] === 0) throw new HttpParseError('INVALID_HEADER', 'invalid header value');
     }
-    out.push(text.slice(pos, colon), text.slice(vs, ve));
+    // Names are lowercased once, here (most clients and servers send them lowercase or in a few fixed spellings).
+    const name = text.slice(pos, colon);
+    out.push(upper ? name.toLowerCase() : name, text.slice(vs, ve));
     pos = eol + 2;
   }
 }
 
-/** Content-Length, Transfer-Encoding, Connection and Upgrade, read once from the parsed fields. */
+/** Content-Length, Transfer-Encoding, Connection and Upgrade, read once from the parsed (lowercase) fields. */
 function applyFraming(head: MessageHead, request: boolean): void {
   const h = head.headers;
-  let connection = '';
+  let connection: string | undefined;
   let upgrade: string | undefined;
   let transferEncoding: string | undefined;
   for (let i = 0; i < h.length; i += 2) {
     const name = h[i]!;
-    // Only the four names below matter here; their lengths filter out most fields before any lowercasing.
+    // Only the four names below matter here; their lengths filter out most fields before comparing.
     switch (name.length) {
       case 14:
-        if (name.toLowerCase() === 'content-length') {
+        if (name === 'content-length') {
           const n = parseContentLength(h[i + 1]!);
           if (head.contentLength >= 0 && head.contentLength !== n) {
             throw new HttpParseError('INVALID_CONTENT_LENGTH', 'conflicting Content-Length values');
@@ -509,15 +516,18 @@ function applyFraming(head: MessageHead, request: boolean): void {
         }
         break;
       case 17:
-        if (name.toLowerCase() === 'transfer-encoding') {
+        if (name === 'transfer-encoding') {
           transferEncoding = transferEncoding === undefined ? h[i + 1]! : `${transferEncoding}, ${h[i + 1]!}`;
         }
         break;
       case 10:
-        if (name.toLowerCase() === 'connection') connection += `,${h[i + 1]!.toLowerCase()}`;
+        if (name === 'connection') {
+          const value = h[i + 1]!.toLowerCase();
+          connection = connection === undefined ? value : `${connection},${value}`;
+        }
         break;
       case 7:
-        if (name.toLowerCase() === 'upgrade') upgrade = h[i + 1]!.toLowerCase();
+        if (name === 'upgrade') upgrade = h[i + 1]!.toLowerCase();
         break;
     }
   }
@@ -541,31 +551,40 @@ function applyFraming(head: MessageHead, request: boolean): void {
   // HTTP/1.1 connections persist unless closed; HTTP/1.0 ones only when asked to (RFC 9112 9.3).
   let close = false;
   let keepAlive = false;
-  for (let t of connection === '' ? [] : connection.split(',')) {
-    t = t.trim();
-    if (t === 'close') close = true;
-    else if (t === 'keep-alive') keepAlive = true;
-    else if (t === 'upgrade' && upgrade !== undefined) head.upgrade = upgrade;
+  if (connection === 'keep-alive') keepAlive = true;
+  else if (connection === 'close') close = true;
+  else if (connection !== undefined) {
+    for (let t of connection.split(',')) {
+      t = t.trim();
+      if (t === 'close') close = true;
+      else if (t === 'keep-alive') keepAlive = true;
+      else if (t === 'upgrade' && upgrade !== undefined) head.upgrade = upgrade;
+    }
   }
   head.keepAlive = !close && (head.versionMinor === 1 || keepAlive);
 }
 
 function parseContentLength(value: string): number {
+  if (value.indexOf(',') < 0) return contentLengthDigits(value);
   // A list of identical values ("5, 5") is accepted as one (RFC 9110 8.6).
   let result = -1;
   for (const part of value.split(',')) {
-    const v = part.trim();
-    if (v.length === 0 || v.length > 15) throw new HttpParseError('INVALID_CONTENT_LENGTH', 'invalid Content-Length');
-    let n = 0;
-    for (let i = 0; i < v.length; i++) {
-      const d = v.charCodeAt(i) - 48;
-      if (d < 0 || d > 9) throw new HttpParseError('INVALID_CONTENT_LENGTH', 'invalid Content-Length');
-      n = n * 10 + d;
-    }
+    const n = contentLengthDigits(part.trim());
     if (result >= 0 && result !== n) {
       throw new HttpParseError('INVALID_CONTENT_LENGTH', 'conflicting Content-Length values');
     }
     result = n;
   }
   return result;
+}
+
+function contentLengthDigits(v: string): number {
+  if (v.length === 0 || v.length > 15) throw new HttpParseError('INVALID_CONTENT_LENGTH', 'invalid Content-Length');
+  let n = 0;
+  for (let i = 0; i < v.length; i++) {
+    const d = v.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) throw new HttpParseError('INVALID_CONTENT_LENGTH', 'invalid Content-Length');
+    n = n * 10 + d;
+  }
+  return n;
 }

@@ -17,6 +17,8 @@ import { Readable } from 'node:stream';
 import { Http1Parser, HttpParseError, type MessageHead } from './parser.js';
 
 const EMPTY = Buffer.alloc(0);
+/** Body chunks up to this size are copied behind the head (or chunk header) into one buffer: one write, no writev. */
+const COALESCE_BYTES = 16 * 1024;
 
 export interface Http1Handlers {
   onRequest(req: Http1Request, res: Http1Response): void;
@@ -111,7 +113,7 @@ export class Http1Request {
     readonly url: string,
     readonly httpVersionMinor: number,
     readonly headers: IncomingHttpHeaders,
-    /** Flat [name, value, ...] as received. */
+    /** Flat [name, value, ...] as received, names lowercased (by the parser). */
     readonly rawHeaders: string[],
     readonly keepAlive: boolean,
     readonly socket: Socket,
@@ -145,7 +147,16 @@ export class Http1Response {
     return this.req.socket;
   }
 
-  writeHead(status: number, headers?: OutgoingHttpHeaders | IncomingHttpHeaders | Record<string, string>): this {
+  /**
+   * Sets the status and headers (sent with the first body bytes). `trusted`: every name and value was already
+   * checked for CR, LF and NUL where it came from (the proxy's parsers, nghttp2, the configuration's validation), so
+   * the per-value check that prevents header injection is skipped.
+   */
+  writeHead(
+    status: number,
+    headers?: OutgoingHttpHeaders | IncomingHttpHeaders | Record<string, string>,
+    trusted = false,
+  ): this {
     if (this.headersSent) throw new Error('response headers already sent');
     let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
     let hasLength = false;
@@ -156,7 +167,8 @@ export class Http1Response {
         // The connection's framing is this server's to decide.
         if (name === 'connection' || name === 'transfer-encoding' || name === 'keep-alive') continue;
         if (name === 'content-length') hasLength = true;
-        if (Array.isArray(value)) for (const v of value) head += headerLine(name, v);
+        if (typeof value === 'string') head += trusted ? `${name}: ${value}\r\n` : headerLine(name, value);
+        else if (Array.isArray(value)) for (const v of value) head += headerLine(name, v);
         else head += headerLine(name, String(value));
       }
     }
@@ -176,7 +188,10 @@ export class Http1Response {
     return this;
   }
 
-  /** Writes body bytes (with the head, if not sent yet, in one writev); false when the socket's buffer is full. */
+  /**
+   * Writes body bytes; false when the socket's buffer is full. The head, when not sent yet, and a chunk's framing
+   * leave in the same write as the bytes: one buffer for a chunk of up to COALESCE_BYTES, else one writev.
+   */
   write(chunk: Uint8Array | string): boolean {
     if (this.writableFinished) return false;
     if (!this.headersSent) this.writeHead(this.statusCode);
@@ -185,22 +200,26 @@ export class Http1Response {
     if (this.noBody || chunk.length === 0) {
       if (head !== undefined) {
         this.head = undefined;
-        return socket.write(head);
+        return socket.write(head, 'latin1');
       }
       return true;
     }
     if (head === undefined && !this.chunked) return socket.write(chunk);
-    socket.cork();
-    if (head !== undefined) {
-      this.head = undefined;
-      socket.write(head);
+    this.head = undefined;
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    const prefix = this.chunked ? `${head ?? ''}${bytes.length.toString(16)}\r\n` : head!;
+    const suffixLength = this.chunked ? 2 : 0;
+    if (bytes.length <= COALESCE_BYTES) {
+      const out = Buffer.allocUnsafe(prefix.length + bytes.length + suffixLength);
+      out.write(prefix, 0, 'latin1');
+      out.set(bytes, prefix.length);
+      if (suffixLength > 0) out.write('\r\n', prefix.length + bytes.length, 'latin1');
+      return socket.write(out);
     }
-    let ok: boolean;
-    if (this.chunked) {
-      socket.write(`${Buffer.byteLength(chunk).toString(16)}\r\n`);
-      socket.write(chunk);
-      ok = socket.write('\r\n');
-    } else ok = socket.write(chunk);
+    socket.cork();
+    socket.write(prefix, 'latin1');
+    let ok = socket.write(bytes);
+    if (suffixLength > 0) ok = socket.write('\r\n', 'latin1');
     socket.uncork();
     return ok;
   }
@@ -227,7 +246,7 @@ export class Http1Response {
       }
       tail += '\r\n';
     }
-    if (tail !== '') this.req.socket.write(tail);
+    if (tail !== '') this.req.socket.write(tail, 'latin1');
     this.writableFinished = true;
     this.closeListeners = undefined;
     this.drainListeners = undefined;
@@ -575,11 +594,11 @@ export class Http1Connection {
   }
 }
 
-/** Node's IncomingHttpHeaders rules: lowercase names; set-cookie a list; cookie joined by '; ', others by ', '. */
+/** Node's IncomingHttpHeaders rules (names come lowercase): set-cookie a list; cookie joined by '; ', others by ', '. */
 function headersObject(raw: string[]): IncomingHttpHeaders {
   const headers: IncomingHttpHeaders = {};
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
+    const name = raw[i]!;
     const value = raw[i + 1]!;
     const existing = headers[name];
     if (existing === undefined) headers[name] = name === 'set-cookie' ? [value] : value;

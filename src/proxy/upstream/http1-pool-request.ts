@@ -20,6 +20,12 @@ export interface Http1DispatchOptions {
   body: Readable | null;
   /** Ask for a protocol upgrade (`Connection: upgrade`, `Upgrade: <value>`); a 101 hands the socket over. */
   upgrade?: string | undefined;
+  /**
+   * The method and every header name and value were already checked for CR, LF and NUL where they came from (the
+   * proxy's parsers, nghttp2, the configuration's validation): the per-header injection check is skipped. The path
+   * and the Host are checked either way (routes rewrite them).
+   */
+  trusted?: boolean | undefined;
 }
 
 export interface Http1Controller {
@@ -133,7 +139,8 @@ export function serializeHead(
   lastOnConnection: boolean,
 ): { head: string; chunked: boolean } {
   const { method, path, headers, body, upgrade } = options;
-  if (UNSAFE_PATH.test(path) || UNSAFE.test(method)) throw invalid('the request path or method');
+  const check = options.trusted !== true;
+  if (UNSAFE_PATH.test(path) || (check && UNSAFE.test(method))) throw invalid('the request path or method');
   let head = `${method} ${path} HTTP/1.1\r\n`;
   let host = defaultHost;
   let hasLength = false;
@@ -146,15 +153,16 @@ export function serializeHead(
       else if (name === 'te' && value === 'trailers') te = true;
       continue;
     }
-    if (UNSAFE.test(name)) throw invalid(`header name ${JSON.stringify(name)}`);
     if (typeof value === 'string') {
-      if (UNSAFE.test(value)) throw invalid(`header ${name}`);
+      if (check && (UNSAFE.test(name) || UNSAFE.test(value))) throw invalid(`header ${JSON.stringify(name)}`);
       head += `${name}: ${value}\r\n`;
     } else if (typeof value === 'number') {
+      if (check && UNSAFE.test(name)) throw invalid(`header ${JSON.stringify(name)}`);
       head += `${name}: ${value}\r\n`;
     } else {
+      if (check && UNSAFE.test(name)) throw invalid(`header ${JSON.stringify(name)}`);
       for (const v of value) {
-        if (UNSAFE.test(v)) throw invalid(`header ${name}`);
+        if (check && UNSAFE.test(v)) throw invalid(`header ${name}`);
         head += `${name}: ${v}\r\n`;
       }
     }
@@ -176,11 +184,11 @@ function invalid(what: string): Http1PoolError {
   return new Http1PoolError('INVALID_REQUEST', `invalid request: ${what} holds CR, LF or NUL`);
 }
 
-/** Response (or trailer) fields, flat as the parser gives them, as Node's IncomingHttpHeaders. */
+/** Response (or trailer) fields, flat as the parser gives them (names lowercase), as Node's IncomingHttpHeaders. */
 export function headersObject(flat: readonly string[]): IncomingHttpHeaders {
   const out: Record<string, string | string[]> = {};
   for (let i = 0; i < flat.length; i += 2) {
-    const name = flat[i]!.toLowerCase();
+    const name = flat[i]!;
     const value = flat[i + 1]!;
     const existing = out[name];
     if (existing === undefined) out[name] = name === 'set-cookie' ? [value] : value;

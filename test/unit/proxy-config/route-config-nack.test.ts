@@ -54,6 +54,26 @@ void describe('decodeRouteConfiguration rejects', () => {
         config([
           {
             match: { prefix: '/' },
+            route: { cluster: 'c' },
+            response_headers_to_add: [{ header: { key: 'x-a', value: 'one\r\nset-cookie: injected=1' } }],
+          },
+        ]),
+        'RouteConfiguration "rc": virtual_hosts[0].routes[0].response_headers_to_add[0].header.value: may not contain CR, LF or NUL',
+      ],
+      [
+        config([
+          {
+            match: { prefix: '/' },
+            route: { cluster: 'c' },
+            request_headers_to_add: [{ header: { key: 'x a', value: 'v' } }],
+          },
+        ]),
+        'RouteConfiguration "rc": virtual_hosts[0].routes[0].request_headers_to_add[0].header.key: "x a" is not a valid header name',
+      ],
+      [
+        config([
+          {
+            match: { prefix: '/' },
             route: {
               cluster: 'c',
               retry_policy: {
