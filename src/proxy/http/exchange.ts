@@ -237,14 +237,15 @@ export class Exchange implements Http1Handler {
     this.clearTryTimer();
     this.responding = true;
     cluster.stats.countStatus(status);
-    stripResponseHopByHop(headers);
+    const http1 = res instanceof Http1Response;
+    stripResponseHopByHop(headers, http1);
     if (responseMutations.add.length > 0 || responseMutations.remove.length > 0) {
       applyMutations(headers, responseMutations);
     }
     if (this.extraFlags !== undefined) headers['x-shoal-response-flags'] = this.extraFlags.join(',');
     try {
       if (endStream) respondWithoutBody(res, status, headers);
-      else if (res instanceof Http1Response) res.writeHead(status, headers, true);
+      else if (http1) (res as Http1Response).writeHead(status, headers, true);
       else res.writeHead(status, headers);
     } catch {
       // Invalid headers from the upstream (for this downstream protocol): answer as a protocol failure.

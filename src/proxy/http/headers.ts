@@ -74,17 +74,26 @@ export function upstreamRequestHeaders(
   return out;
 }
 
+/** Connection-level framing headers an HTTP/1.1 downstream's serializer leaves out by itself (http1/server.ts). */
+const FRAMING: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'transfer-encoding']);
+
 /**
  * Response headers to send downstream: hop-by-hop headers removed, in place (the object is the proxy's own: the
- * upstream client parsed it for this response). Returns the same object.
+ * upstream client parsed it for this response). Returns the same object. `framingDropped`: the downstream writer
+ * leaves Connection, Keep-Alive and Transfer-Encoding out itself (the HTTP/1.1 server), so they are not deleted here:
+ * a `delete` turns the object into a slow dictionary for the rest of its short life.
  */
-export function stripResponseHopByHop(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+export function stripResponseHopByHop(headers: IncomingHttpHeaders, framingDropped = false): IncomingHttpHeaders {
   const connection = headers.connection;
   if (connection !== undefined && connection !== 'keep-alive' && connection !== 'close') {
-    for (const token of connection.split(',')) delete headers[token.trim().toLowerCase()];
+    for (const token of connection.split(',')) {
+      const name = token.trim().toLowerCase();
+      if (!framingDropped || !FRAMING.has(name)) delete headers[name];
+    }
   }
   for (const name in headers) {
-    if (name.charCodeAt(0) === 58 /* ':' */ || (HOP_BY_HOP.has(name) && name !== 'host')) delete headers[name];
+    if (name.charCodeAt(0) === 58 /* ':' */) delete headers[name];
+    else if (HOP_BY_HOP.has(name) && name !== 'host' && !(framingDropped && FRAMING.has(name))) delete headers[name];
   }
   return headers;
 }

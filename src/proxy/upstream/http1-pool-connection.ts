@@ -72,6 +72,8 @@ export class PoolConnection implements ParserHandler, RequestCarrier {
   private connectTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private idleTimerMs = 0;
+  /** When the connection last became idle (Date.now()). */
+  private idleSince = 0;
   /** The socket's error, if any: reported when it closes. */
   private error: Error | undefined;
 
@@ -169,19 +171,24 @@ export class PoolConnection implements ParserHandler, RequestCarrier {
     else this.sendBody(body, built.chunked, options.headers['content-length']);
   }
 
-  /** Keeps the connection idle in the pool: the idle timer runs, and it does not hold the process open. */
+  /**
+   * Keeps the connection idle in the pool: it does not hold the process open, and it closes after keepAliveMs idle.
+   * The timer is lazy: a connection that goes idle again only notes the time, and the timer, when it fires, re-arms
+   * itself for what is left (so a request costs no timer-list insertion).
+   */
   idle(): void {
     this.state = State.Idle;
     this.socket.unref();
+    this.idleSince = Date.now();
     const ms = this.keepAliveMs;
-    if (this.idleTimer !== undefined && this.idleTimerMs === ms) {
-      this.idleTimer.refresh();
-    } else {
-      clearTimeout(this.idleTimer);
-      this.idleTimer = setTimeout(this.onIdleTimeout, ms);
-      this.idleTimer.unref();
-      this.idleTimerMs = ms;
-    }
+    if (this.idleTimer === undefined || this.idleTimerMs !== ms) this.armIdleTimer(ms, ms);
+  }
+
+  private armIdleTimer(ms: number, after: number): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(this.onIdleTimeout, after);
+    this.idleTimer.unref();
+    this.idleTimerMs = ms;
   }
 
   /** Closes the connection now; a request in flight fails with `error`. */
@@ -343,7 +350,12 @@ export class PoolConnection implements ParserHandler, RequestCarrier {
   };
 
   private readonly onIdleTimeout = (): void => {
-    if (this.state === State.Idle) this.close();
+    this.idleTimer = undefined;
+    // Busy now: the next idle() arms the timer again.
+    if (this.state !== State.Idle) return;
+    const left = this.idleSince + this.idleTimerMs - Date.now();
+    if (left > 0) this.armIdleTimer(this.idleTimerMs, left);
+    else this.close();
   };
 
   // --- request body ---

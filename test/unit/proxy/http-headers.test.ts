@@ -153,6 +153,24 @@ test('stripResponseHopByHop removes hop-by-hop, Connection-listed and pseudo hea
   assert.deepEqual(h, { 'content-type': 'text/plain', 'content-length': '3' });
 });
 
+test('stripResponseHopByHop for an HTTP/1.1 downstream leaves the framing headers to its writer', () => {
+  const h = {
+    connection: 'keep-alive, x-internal',
+    'x-internal': '1',
+    'keep-alive': 'timeout=5',
+    'transfer-encoding': 'chunked',
+    'proxy-connection': 'x',
+    'content-type': 'text/plain',
+  };
+  stripResponseHopByHop(h, true);
+  assert.deepEqual(h, {
+    connection: 'keep-alive, x-internal',
+    'keep-alive': 'timeout=5',
+    'transfer-encoding': 'chunked',
+    'content-type': 'text/plain',
+  });
+});
+
 test('headerString joins several values', () => {
   assert.equal(headerString(undefined), undefined);
   assert.equal(headerString('a'), 'a');
