@@ -245,7 +245,7 @@ export class Exchange implements Http1Handler {
     if (this.extraFlags !== undefined) headers['x-shoal-response-flags'] = this.extraFlags.join(',');
     try {
       if (endStream) respondWithoutBody(res, status, headers);
-      else if (http1) (res as Http1Response).writeHead(status, headers, true);
+      else if (http1) res.writeHead(status, headers, true);
       else res.writeHead(status, headers);
     } catch {
       // Invalid headers from the upstream (for this downstream protocol): answer as a protocol failure.
