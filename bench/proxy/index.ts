@@ -12,10 +12,10 @@
  *     hop's CPU is sampled over the measured windows;
  *  3. maximum throughput, HTTP/1.1: wrk -t1 -c50, one phase per path (hop CPU sampled too);
  *  4. maximum throughput, h2c to the first hop: h2load -t1 -c10 -m10, one phase (+1 s warm-up) per path;
- *  5. memory of every hop: VmRSS and VmHWM after all the load.
+ *  5. memory of every hop: VmRSS, VmHWM, RssAnon and PSS (procs.ts) after all the load.
  * Reported: max rps and Shoal/nginx, Shoal/HAProxy ratios; latency added over direct at p50/p90/p99; CPU seconds
- * per 1,000 requests per hop (= vCPU per 1,000 rps); RSS. Markdown on stdout, JSON (with the tools' raw output) in
- * bench/results/proxy/ (gitignored).
+ * per 1,000 requests per hop (= vCPU per 1,000 rps); RSS, RssAnon and PSS. Markdown on stdout, JSON (with the tools'
+ * raw output) in bench/results/proxy/ (gitignored).
  *
  * Knobs (environment): BENCH_PROXY_PATHS ("direct,nginx,haproxy,shoal"), BENCH_PROXY_SECONDS (10, each phase),
  * BENCH_PROXY_RATE (1000), BENCH_PROXY_WRK_CONNECTIONS (50), BENCH_PROXY_H2 ("10x10": clients x streams),
@@ -355,6 +355,10 @@ export async function benchProxy(): Promise<string> {
         rssIdleMb: l.idle[i]?.rssMb ?? NaN,
         rssMb: memory[i]!.rssMb,
         hwmMb: memory[i]!.hwmMb,
+        anonIdleMb: l.idle[i]?.anonMb ?? NaN,
+        anonMb: memory[i]!.anonMb,
+        pssIdleMb: l.idle[i]?.pssMb ?? NaN,
+        pssMb: memory[i]!.pssMb,
       }));
       if (l.latency.length > 0) {
         const sum = (k: 'sent' | 'ok' | 'bad' | 'errors' | 'dropped'): number =>

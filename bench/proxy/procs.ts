@@ -4,8 +4,11 @@
  * one by that PID: SIGTERM, then SIGKILL after a grace period. `killAllNow()` is the synchronous last resort for a
  * SIGINT. Nothing is ever killed by name.
  *
- * CPU and memory come from Linux's /proc: utime+stime from /proc/<pid>/stat (clock ticks, every thread), VmRSS and
- * VmHWM (peak RSS) from /proc/<pid>/status, summed over a process and its children.
+ * CPU and memory come from Linux's /proc: utime+stime from /proc/<pid>/stat (clock ticks, every thread); VmRSS, VmHWM
+ * (peak RSS) and RssAnon from /proc/<pid>/status and Pss from /proc/<pid>/smaps_rollup, summed over a process and its
+ * children. RSS counts every page the process maps, the executable's too (for Node, about 34 MB of the node binary,
+ * shared by every Node process); RssAnon is the process's own memory (heap, stacks, malloc); PSS divides each shared
+ * page among the processes that map it (so it depends on what else is running).
  */
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { openSync, closeSync, readFileSync, readdirSync } from 'node:fs';
@@ -194,6 +197,10 @@ export interface TreeSample {
   cpuSeconds: number;
   rssMb: number;
   hwmMb: number;
+  /** RssAnon: resident anonymous memory, the process's own. */
+  anonMb: number;
+  /** Proportional set size (NaN where /proc/<pid>/smaps_rollup cannot be read). */
+  pssMb: number;
   pids: number[];
 }
 
@@ -202,6 +209,8 @@ export function sampleTree(pids: readonly number[]): TreeSample {
   let cpuTicks = 0;
   let rssMb = 0;
   let hwmMb = 0;
+  let anonMb = 0;
+  let pssMb = 0;
   for (const pid of pids) {
     const stat = readStat(pid);
     if (!stat) continue;
@@ -210,11 +219,17 @@ export function sampleTree(pids: readonly number[]): TreeSample {
       const status = readFileSync(`/proc/${pid}/status`, 'utf8');
       rssMb += kbField(status, 'VmRSS');
       hwmMb += kbField(status, 'VmHWM');
+      anonMb += kbField(status, 'RssAnon');
     } catch {
       // gone between the two reads
     }
+    try {
+      pssMb += kbField(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'), 'Pss');
+    } catch {
+      pssMb = NaN; // gone meanwhile, or a kernel without smaps_rollup (before 4.14): unknown rather than too small
+    }
   }
-  return { at: performance.now(), cpuSeconds: cpuTicks / clockTicks(), rssMb, hwmMb, pids: [...pids] };
+  return { at: performance.now(), cpuSeconds: cpuTicks / clockTicks(), rssMb, hwmMb, anonMb, pssMb, pids: [...pids] };
 }
 
 /** Busy CPU of the whole machine (all but idle and iowait) in seconds, from /proc/stat. */

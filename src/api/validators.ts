@@ -1,10 +1,12 @@
 /**
  * Shared scalar validators: durations, ports, percentages, names, hosts, regular expressions, IP blocks.
  * Each comes as a plain function (for other modules: the proxy parses durations with parseDuration) and
- * as a zod schema whose messages say what is wrong and what is expected.
+ * as a zod schema whose messages say what is wrong and what is expected. (compileRegex is in regex.ts, free of
+ * zod, because the sidecar compiles route regexes with it and never loads zod.)
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { compileRegex } from './regex.js';
 import { isDns1123Label, isDns1123Subdomain } from './resource.js';
 
 /**
@@ -165,26 +167,6 @@ export const ipOrCidrSchema = z
   .refine(isIpOrCidr, { error: 'must be an IP address or a CIDR block such as "10.0.0.0/8"' });
 
 // ---- regular expressions ---------------------------------------------------------------------------------
-
-/**
- * Compiles an RE2-style pattern with JavaScript's RegExp, translating the common RE2-only spellings
- * (a leading `(?i)` flag group, `(?P<name>`). Returns the error text when it does not compile.
- * Istio's regexes match the whole string: callers that match should anchor with `^(?:...)$`.
- */
-export function compileRegex(pattern: string, anchored = false): RegExp | string {
-  let source = pattern.replace(/\(\?P</g, '(?<');
-  let flags = '';
-  const flagGroup = /^\(\?([ims]+)\)/.exec(source);
-  if (flagGroup) {
-    flags = flagGroup[1]!.replace('m', '');
-    source = source.slice(flagGroup[0].length);
-  }
-  try {
-    return new RegExp(anchored ? `^(?:${source})$` : source, flags);
-  } catch (e) {
-    return e instanceof Error ? e.message : String(e);
-  }
-}
 
 export const regexSchema = z
   .string(typeError('must be a regular expression (a string)'))

@@ -1,20 +1,33 @@
 #!/usr/bin/env node
-/** The `shoal` command. One file per subcommand; this file only wires them up. */
+/**
+ * The `shoal` command. One file per subcommand; this file only wires them up.
+ *
+ * A subcommand's module (and what it imports: the API schemas, YAML, SQLite, the control plane) is loaded only when
+ * that subcommand runs: `shoal sidecar ...` registers and loads the sidecar alone, so a proxy process never pays for
+ * the rest. Anything else as the first argument (`--help`, `help`, a typo) registers every subcommand, so help and
+ * commander's suggestions are as before.
+ */
 import { Command } from 'commander';
 import { VERSION } from '../core/version.js';
-import { registerApply } from './apply.js';
-import { registerControl } from './control.js';
-import { registerDelete } from './delete.js';
-import { registerGateway } from './gateway.js';
-import { registerGet } from './get.js';
-import { registerProxyConfig } from './proxy-config.js';
-import { registerProxyStatus } from './proxy-status.js';
-import { registerSidecar } from './sidecar.js';
-import { registerLogs } from './logs.js';
-import { registerRollout } from './rollout.js';
-import { registerScale } from './scale.js';
-import { registerUp } from './up.js';
-import { registerVersion } from './version.js';
+
+type Register = (program: Command) => void;
+
+/** In the order `shoal --help` lists them. */
+const SUBCOMMANDS: Record<string, () => Promise<Register>> = {
+  control: async () => (await import('./control.js')).registerControl,
+  apply: async () => (await import('./apply.js')).registerApply,
+  get: async () => (await import('./get.js')).registerGet,
+  delete: async () => (await import('./delete.js')).registerDelete,
+  'proxy-status': async () => (await import('./proxy-status.js')).registerProxyStatus,
+  'proxy-config': async () => (await import('./proxy-config.js')).registerProxyConfig,
+  sidecar: async () => (await import('./sidecar.js')).registerSidecar,
+  gateway: async () => (await import('./gateway.js')).registerGateway,
+  up: async () => (await import('./up.js')).registerUp,
+  scale: async () => (await import('./scale.js')).registerScale,
+  rollout: async () => (await import('./rollout.js')).registerRollout,
+  logs: async () => (await import('./logs.js')).registerLogs,
+  version: async () => (await import('./version.js')).registerVersion,
+};
 
 const program = new Command();
 program
@@ -24,18 +37,8 @@ program
   .showHelpAfterError('(run with --help for usage)')
   .enablePositionalOptions();
 
-registerControl(program);
-registerApply(program);
-registerGet(program);
-registerDelete(program);
-registerProxyStatus(program);
-registerProxyConfig(program);
-registerSidecar(program);
-registerGateway(program);
-registerUp(program);
-registerScale(program);
-registerRollout(program);
-registerLogs(program);
-registerVersion(program);
+const first = process.argv[2];
+const only = first !== undefined && Object.hasOwn(SUBCOMMANDS, first) ? SUBCOMMANDS[first] : undefined;
+for (const load of only ? [only] : Object.values(SUBCOMMANDS)) (await load())(program);
 
 await program.parseAsync(process.argv);

@@ -1,6 +1,7 @@
 /** `shoal sidecar`: the data-plane proxy beside one app instance, until SIGTERM/SIGINT or POST /quitquitquit. */
 import { InvalidArgumentError, type Command } from 'commander';
-import { probeSchema, type Probe } from '../api/kinds/pod-template.js';
+import type { Probe } from '../api/kinds/pod-template.js';
+import { err, ok, type Result } from '../core/result.js';
 import { parseIp, parseLabels, parsePort, parseSeconds } from './flags.js';
 import { proxyOptions, proxySetup, runProxy } from './run-proxy.js';
 
@@ -19,7 +20,8 @@ interface SidecarFlags {
   adminPort: number;
   statsPort: number;
   healthPort: number;
-  readinessProbe?: Probe | 'none';
+  /** JSON, checked against the Probe schema in the action (`checkProbe`). */
+  readinessProbe?: unknown;
   locality?: { region: string; zone: string; subZone: string };
   drainDuration: number;
   terminationDrainDuration: number;
@@ -45,23 +47,28 @@ function parseAppPort(value: string): number {
   return n;
 }
 
-function parseProbe(value: string): Probe | 'none' {
+function parseProbe(value: string): unknown {
   // commander treats a parser's null as "no value"; 'none' is kept as a sentinel and mapped below.
   if (value === 'none') return 'none';
-  let json: unknown;
   try {
-    json = JSON.parse(value);
+    return JSON.parse(value);
   } catch {
     throw new InvalidArgumentError(
       'expected a Kubernetes probe as JSON, e.g. {"httpGet":{"path":"/ready","port":8080}}, or none',
     );
   }
+}
+
+/**
+ * The probe checked against the API's Probe schema, or the first problem. Loaded only when a probe is given: the
+ * schema brings zod, which a sidecar started without `--readiness-probe` never loads.
+ */
+async function checkProbe(json: unknown): Promise<Result<Probe, string>> {
+  const { probeSchema } = await import('../api/kinds/pod-template.js');
   const parsed = probeSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new InvalidArgumentError(`${issue.path.join('.') || '(probe)'}: ${issue.message}`);
-  }
-  return parsed.data;
+  if (parsed.success) return ok(parsed.data);
+  const issue = parsed.error.issues[0]!;
+  return err(`${issue.path.join('.') || '(probe)'}: ${issue.message}`);
 }
 
 function parseLocality(value: string): { region: string; zone: string; subZone: string } {
@@ -101,6 +108,14 @@ export function registerSidecar(program: Command): void {
     );
   proxyOptions(command);
   command.action(async (flags: SidecarFlags) => {
+    let readinessProbe: Probe | null | undefined;
+    if (flags.readinessProbe === 'none') readinessProbe = null;
+    else if (flags.readinessProbe !== undefined) {
+      const checked = await checkProbe(flags.readinessProbe);
+      if (!checked.ok)
+        return command.error(`error: option '--readiness-probe <json|none>' is invalid. ${checked.error}`);
+      readinessProbe = checked.value;
+    }
     const { logger, control, adminHost } = proxySetup('sidecar', flags, flags.podIp);
     // Loaded here, not at the top: other commands never pay for the proxy, nor the sidecar for the rest.
     const { Sidecar } = await import('../proxy/sidecar.js');
@@ -123,9 +138,7 @@ export function registerSidecar(program: Command): void {
       adminPort: flags.adminPort,
       healthPort: flags.healthPort,
       statsPort: flags.statsPort,
-      ...(flags.readinessProbe !== undefined
-        ? { readinessProbe: flags.readinessProbe === 'none' ? null : flags.readinessProbe }
-        : {}),
+      ...(readinessProbe !== undefined ? { readinessProbe } : {}),
       drainMs: flags.drainDuration * 1000,
       terminationDrainMs: flags.terminationDrainDuration * 1000,
       xds: { mode: flags.xdsMode },

@@ -6,7 +6,7 @@
  * leading flags, `(?P<name>`); what RE2 rejects but JavaScript would accept (lookaround, backreferences) is
  * rejected here too, so a configuration Envoy would NACK is NACKed by the sidecar.
  */
-import { compileRegex } from '../../api/validators.js';
+import { compileRegex } from '../../api/regex.js';
 import { at, bool, fail, num, obj, required, str, type Json } from './read.js';
 
 export interface StringMatcher {

@@ -4,13 +4,8 @@ import assert from 'node:assert/strict';
 import { formatFieldPath, parseFieldPath } from '../../../src/api/field-errors.js';
 import { gatewayHostProblem } from '../../../src/api/kinds/gateway.js';
 import { checkWeightSum } from '../../../src/api/schema-helpers.js';
-import {
-  compileRegex,
-  hostProblem,
-  isIanaServiceName,
-  isIpOrCidr,
-  parseDuration,
-} from '../../../src/api/validators.js';
+import { compileRegex } from '../../../src/api/regex.js';
+import { hostProblem, isIanaServiceName, isIpOrCidr, parseDuration } from '../../../src/api/validators.js';
 
 void test('parseDuration accepts protobuf and Go forms, in milliseconds', () => {
   const ok: [string, number][] = [

@@ -1,9 +1,14 @@
-/** Envoy protos: load time, type URLs, Any round trips with nested Anys and well-known types, shape errors. */
+/**
+ * Envoy protos: the build's descriptor, load time, type URLs, Any round trips with nested Anys and well-known types,
+ * shape errors.
+ */
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import protobuf from 'protobufjs';
 import { describe, it } from 'node:test';
 import { adsServiceDefinition, type DiscoveryRequest } from '../../../src/control/xds/ads-service.js';
 import { ProtoShapeError } from '../../../src/control/xds/proto-object.js';
-import { getXdsProtos } from '../../../src/control/xds/protos.js';
+import { DESCRIPTOR_FILE, envoyDescriptor, getXdsProtos, parseEnvoyProtos } from '../../../src/control/xds/protos.js';
 import {
   CLUSTER_TYPE_URL,
   ENDPOINT_TYPE_URL,
@@ -25,6 +30,43 @@ void describe('xDS protos', () => {
     }
     assert.equal(LISTENER_TYPE_URL, 'type.googleapis.com/envoy.config.listener.v3.Listener');
     assert.equal(SECRET_TYPE_URL, 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret');
+  });
+
+  void it('loads the descriptor the build wrote, which is what parsing the .proto files gives now', () => {
+    assert.ok(existsSync(DESCRIPTOR_FILE), `${DESCRIPTOR_FILE} (npm run build writes it)`);
+    const parsed = parseEnvoyProtos();
+    assert.equal(readFileSync(DESCRIPTOR_FILE, 'utf8'), JSON.stringify(envoyDescriptor(parsed)));
+    // Every message, enum and service outside the option definitions is there, and each field is read and written
+    // the same way.
+    let compared = 0;
+    const visit = (ns: protobuf.NamespaceBase): void => {
+      for (const o of ns.nestedArray) {
+        if (o instanceof protobuf.Namespace) visit(o);
+        if (/^\.(validate|udpa\.annotations|xds\.annotations|envoy\.annotations|google\.protobuf)\./.test(o.fullName))
+          continue;
+        if (o instanceof protobuf.Enum)
+          assert.deepEqual({ ...protos.root.lookupEnum(o.fullName).values }, { ...o.values });
+        if (o instanceof protobuf.Service) protos.root.lookupService(o.fullName);
+        if (!(o instanceof protobuf.Type)) continue;
+        const loaded = protos.root.lookupType(o.fullName);
+        assert.deepEqual(Object.keys(loaded.fields), Object.keys(o.fields), o.fullName);
+        for (const f of o.fieldsArray) {
+          const g = loaded.fields[f.name]!;
+          for (const p of ['id', 'type', 'repeated', 'map', 'packed', 'required', 'delimited', 'optional'] as const) {
+            assert.equal(g[p], f[p], `${o.fullName}.${f.name}: ${p}`);
+          }
+          assert.equal(!!g.hasPresence, !!f.hasPresence, `${o.fullName}.${f.name}: hasPresence`);
+          assert.equal(g.partOf?.name, f.partOf?.name, `${o.fullName}.${f.name}: oneof`);
+          assert.equal(g.resolvedType?.fullName, f.resolvedType?.fullName, `${o.fullName}.${f.name}: type`);
+          compared++;
+        }
+      }
+    };
+    visit(parsed);
+    assert.ok(compared > 1500, `${compared} fields compared`);
+    // What only described options is gone.
+    assert.equal(protos.root.lookup('validate.FieldRules'), null);
+    assert.equal(protos.root.lookup('google.protobuf.FieldOptions'), null);
   });
 
   void it('round-trips a Listener whose api_listener is an HttpConnectionManager Any with a Router filter', () => {

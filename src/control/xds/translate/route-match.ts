@@ -20,7 +20,7 @@ import type { StringMatch } from '../../../api/kinds/istio-common.js';
 import type { ProtoObject } from '../proto-object.js';
 import { labelsMatch, sortedEntries } from './common.js';
 import type { ProxyType } from './proxy.js';
-import { compileRegex } from '../../../api/validators.js';
+import { compileRegex } from '../../../api/regex.js';
 
 /** The proxy and virtual host a route is translated for. */
 export interface MatchContext {
