@@ -4,7 +4,7 @@
  * those Gateways route them. Runs until SIGTERM/SIGINT or POST /quitquitquit (docs/gateway.md).
  */
 import type { Command } from 'commander';
-import { parseIp, parseLabels, parsePort, parseSeconds } from './flags.js';
+import { parseIp, parseLabels, parseSeconds } from './flags.js';
 import { proxyOptions, proxySetup, runProxy } from './run-proxy.js';
 
 interface GatewayFlags {
@@ -35,9 +35,6 @@ export function registerGateway(program: Command): void {
     .requiredOption('--workload <name>', 'the gateway name (shoal up: the Gateway resource name)')
     .option('--labels <k=v,...>', 'gateway labels (Gateways select them with spec.selector)', parseLabels, {})
     .requiredOption('--bind <ip>', "the address the Gateway servers' listeners bind", parseIp)
-    .option('--admin-port <port>', 'admin port (loopback only)', parsePort, 15000)
-    .option('--stats-port <port>', 'Prometheus port', parsePort, 15090)
-    .option('--health-port <port>', '/healthz/ready port', parsePort, 15021)
     .option(
       '--drain-duration <seconds>',
       'on shutdown, keep serving this long with readiness failing',

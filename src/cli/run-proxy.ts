@@ -9,11 +9,14 @@ import { errorMessage } from '../core/errors.js';
 import type { BoundListener } from '../proxy/listener/listener-manager.js';
 import type { Sidecar } from '../proxy/sidecar.js';
 import { parseControlAddresses } from '../proxy/xds-client/node.js';
-import { parseLogFormat, parsePositiveSeconds, parseSeconds, parseXdsMode } from './flags.js';
+import { parseLogFormat, parsePort, parsePositiveSeconds, parseSeconds, parseXdsMode } from './flags.js';
 
 /** The flags `shoal sidecar` and `shoal gateway` share after their own: shutdown, limits, xDS and logging. */
 export function proxyOptions(command: Command): void {
   command
+    .option('--admin-port <port>', 'admin port (loopback only)', parsePort, 15000)
+    .option('--stats-port <port>', 'Prometheus port', parsePort, 15090)
+    .option('--health-port <port>', '/healthz/ready port', parsePort, 15021)
     .option('--termination-drain-duration <seconds>', 'then wait this long for requests in flight', parseSeconds, 10)
     .option(
       '--headers-timeout <seconds>',

@@ -91,9 +91,6 @@ export function registerSidecar(program: Command): void {
     .option('--token-file <file>', 'token presented to the control plane (reserved for mTLS bootstrap)')
     .option('--outbound-port <port>', 'outbound listener port', parsePort, 15001)
     .option('--inbound-port <port>', 'inbound listener port', parsePort, 15006)
-    .option('--admin-port <port>', 'admin port (loopback only)', parsePort, 15000)
-    .option('--stats-port <port>', 'Prometheus port', parsePort, 15090)
-    .option('--health-port <port>', '/healthz/ready port', parsePort, 15021)
     .option(
       '--readiness-probe <json|none>',
       'the app readiness probe (Kubernetes Probe JSON); default TCP on the app port',
