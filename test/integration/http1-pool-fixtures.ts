@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { createServer as createHttpServer, type RequestListener, type Server as HttpServer } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { headersObject } from '../../src/proxy/http/headers.js';
 import {
   Http1Pool,
   type Http1Controller,
@@ -54,7 +55,7 @@ export function send(
       onResponseStart(c, status, headers) {
         outcome.events.push('response');
         outcome.status = status;
-        outcome.headers = headers;
+        outcome.headers = headersObject(headers);
         hooks.onResponse?.(c, status);
       },
       onResponseData(c, chunk) {
@@ -64,7 +65,7 @@ export function send(
       },
       onResponseEnd(_c, trailers) {
         outcome.events.push('end');
-        outcome.trailers = trailers;
+        outcome.trailers = headersObject(trailers ?? []);
         outcome.body = Buffer.concat(chunks);
         resolve(outcome);
       },
@@ -77,7 +78,7 @@ export function send(
       onRequestUpgrade(_c, status, headers, socket) {
         outcome.events.push('upgrade');
         outcome.status = status;
-        outcome.headers = headers;
+        outcome.headers = headersObject(headers);
         outcome.upgraded = socket;
         resolve(outcome);
       },

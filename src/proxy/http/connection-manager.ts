@@ -31,8 +31,8 @@ import { ProxyFailure, syntheticResponse, type ResponseFlag } from './rescue.js'
 import { classifyFailure } from './retry.js';
 import type { ClusterManager, UpstreamCluster } from '../upstream/cluster-manager.js';
 import type { ListenerStats } from '../stats.js';
-import { endResponse, Exchange, respondWithoutBody, type DownstreamRes } from './exchange.js';
-import { headerString, upstreamRequestHeaders } from './headers.js';
+import { endResponse, Exchange, respondWithoutBody, type DownstreamRes, type ExchangeOwner } from './exchange.js';
+import { findHeader, removeHeader, upstreamRequestHeaders, type HeaderList } from './headers.js';
 import { DownstreamRequest, splitTarget } from './request-view.js';
 import { openTunnel, splitAuthority } from './tunnel.js';
 
@@ -119,7 +119,7 @@ function entryMutations(entry: WeightedClusterEntry, route: Route): EntryMutatio
   return merged;
 }
 
-export class HttpConnectionManager {
+export class HttpConnectionManager implements ExchangeOwner {
   state: ListenerState;
 
   constructor(
@@ -143,29 +143,30 @@ export class HttpConnectionManager {
       authority = h[':authority'] ?? h.host ?? '';
       path = h[':path'] ?? '/';
     } else {
-      const target = splitTarget(req.url ?? '/', req.headers.host);
-      const malformed =
-        target === undefined
-          ? 'malformed request target'
-          : req.httpVersionMajor !== 1
-            ? 'HTTP/0.9 request'
-            : hostHeaderProblem(req as Http1Request, target.authority);
-      if (malformed !== undefined) {
-        (res as Http1Response).shouldKeepAlive = false;
-        this.fail(req, res, new ProxyFailure('DPE', malformed), started);
-        return;
+      const r = req as Http1Request;
+      const url = r.url;
+      if (url.charCodeAt(0) === 47 /* '/' */) {
+        // Origin form, by far the most common: no target to split.
+        authority = r.host ?? '';
+        path = url;
+      } else {
+        const target = splitTarget(url, r.host);
+        if (target === undefined) return this.malformed(r, res as Http1Response, 'malformed request target', started);
+        ({ authority, path } = target);
       }
-      ({ authority, path } = target!);
+      const malformed = r.httpVersionMajor !== 1 ? 'HTTP/0.9 request' : hostHeaderProblem(r, authority);
+      if (malformed !== undefined) return this.malformed(r, res as Http1Response, malformed, started);
     }
+    const list = req.rawHeaders;
     const request = new DownstreamRequest(
       req.method ?? 'GET',
       authority,
       path,
-      req.headers,
+      list,
       req.socket?.remoteAddress ?? '',
       http2,
     );
-    if (this.ctx.draining() && !http2) (res as Http1Response).shouldKeepAlive = false;
+    if (!http2 && this.ctx.draining()) (res as Http1Response).shouldKeepAlive = false;
     const host = routes === undefined ? undefined : selectVirtualHost(routes, stripPort(authority, listener));
     const route = host === undefined ? undefined : selectRoute(host, request);
     if (route === undefined) return this.fail(req, res, new ProxyFailure('NR', authority), started, request);
@@ -187,40 +188,57 @@ export class HttpConnectionManager {
     }
     const cluster = this.ctx.clusters.get(clusterName);
     if (cluster === undefined) return this.fail(req, res, new ProxyFailure('NC', clusterName), started, request);
-    const rewritten = rewritePath(path, route, action);
-    const headers = upstreamRequestHeaders(req.headers, hostRewrite ?? authority, {
+    const headers = upstreamRequestHeaders(list, hostRewrite ?? authority, {
       remoteAddress: request.sourceIp,
       scheme: 'http',
       appendForwardedFor: listener.useRemoteAddress,
     });
-    const hash = cluster.lb.usesHash ? computeRequestHash(hashPolicyOf(route, action), request) : undefined;
-    const exchange = new Exchange({
+    const exchange = new Exchange(
+      this,
       req,
       res,
       request,
       route,
       action,
       cluster,
-      path: rewritten,
+      rewritePath(path, route, action),
       headers,
       requestMutations,
       responseMutations,
-      hash,
+      cluster.lb.usesHash ? computeRequestHash(hashPolicyOf(route, action), request) : undefined,
+      http2 ? req.stream.endAfterHeaders : (req as Http1Request).body === null,
       started,
-      bodyless: isBodyless(req, http2),
-      done: (status, flags, upstream) =>
-        this.finish(request, route, cluster, status, flags, upstream, started, headers),
-    });
+    );
     if (fault !== undefined && this.applyFault(fault, request, cluster, exchange)) return;
     exchange.start();
   };
+
+  /** An exchange is over: count it and log it. */
+  exchangeDone(exchange: Exchange, status: number, flags: string, upstream: string): void {
+    this.finish(
+      exchange.request,
+      exchange.route,
+      exchange.cluster,
+      status,
+      flags,
+      upstream,
+      exchange.started,
+      exchange.headers,
+    );
+  }
+
+  /** A request too malformed to route (400 DPE, and the connection closes). */
+  private malformed(req: Http1Request, res: Http1Response, why: string, started: number): void {
+    res.shouldKeepAlive = false;
+    this.fail(req, res, new ProxyFailure('DPE', why), started);
+  }
 
   /** The 'upgrade' handler of the HTTP/1.1 server (WebSocket and other upgrades). */
   readonly onUpgrade = (req: Http1Request, socket: Socket, head: Buffer): void => {
     const started = performance.now();
     const { listener, routes } = this.state;
-    const target = splitTarget(req.url ?? '/', req.headers.host);
-    const upgrade = (req.headers.upgrade ?? '').toLowerCase();
+    const target = splitTarget(req.url, req.host);
+    const upgrade = (findHeader(req.rawHeaders, 'upgrade') ?? '').toLowerCase();
     const rejectWith = (flag: ResponseFlag): void => {
       const r = syntheticResponse(new ProxyFailure(flag), false);
       socket.end(rawResponse(r.status, r.headers, r.body));
@@ -234,7 +252,7 @@ export class HttpConnectionManager {
       'GET',
       target.authority,
       target.path,
-      req.headers,
+      req.rawHeaders,
       req.socket.remoteAddress ?? '',
       false,
     );
@@ -255,7 +273,7 @@ export class HttpConnectionManager {
     this.ctx.stats.begin();
     const cluster = this.ctx.clusters.get(clusterNameOf(action));
     if (cluster === undefined) return rejectWith('NC');
-    const headers = upstreamRequestHeaders(req.headers, action.hostRewrite ?? target.authority, {
+    const headers = upstreamRequestHeaders(req.rawHeaders, action.hostRewrite ?? target.authority, {
       remoteAddress: request.sourceIp,
       scheme: 'http',
       appendForwardedFor: listener.useRemoteAddress,
@@ -299,8 +317,10 @@ export class HttpConnectionManager {
         },
         onResponseStart: (_controller, statusCode, upstreamHeaders) => {
           // The upstream refused the upgrade: relay its answer as a plain response.
-          delete upstreamHeaders['transfer-encoding'];
-          socket.write(rawHead(statusCode, { ...upstreamHeaders, connection: 'close' }));
+          removeHeader(upstreamHeaders, 'transfer-encoding');
+          removeHeader(upstreamHeaders, 'connection');
+          upstreamHeaders.push('connection', 'close');
+          socket.write(rawHead(statusCode, upstreamHeaders));
           release(statusCode, '');
         },
         onResponseData: (_controller, chunk) => void socket.write(chunk),
@@ -373,7 +393,14 @@ export class HttpConnectionManager {
       );
       return;
     }
-    const request = new DownstreamRequest('CONNECT', authority, '', req.headers, req.socket.remoteAddress ?? '', false);
+    const request = new DownstreamRequest(
+      'CONNECT',
+      authority,
+      '',
+      req.rawHeaders,
+      req.socket.remoteAddress ?? '',
+      false,
+    );
     const host = routes === undefined ? undefined : selectVirtualHost(routes, authority);
     const route = host === undefined ? undefined : selectRoute(host, request);
     const action = route?.action;
@@ -439,7 +466,7 @@ export class HttpConnectionManager {
     flags: string,
     upstream: string,
     started: number,
-    headers?: Record<string, unknown>,
+    headers?: HeaderList,
   ): void {
     const ms = performance.now() - started;
     this.ctx.stats.end(status, flags, ms);
@@ -456,8 +483,7 @@ export class HttpConnectionManager {
       cluster: cluster?.name ?? '',
       upstream,
       durationMs: Math.round(ms * 1000) / 1000,
-      requestId:
-        headerString((headers?.['x-request-id'] ?? request.headers['x-request-id']) as string | undefined) ?? '',
+      requestId: findHeader(headers ?? request.headers, 'x-request-id') ?? '',
     };
     if (failed) this.ctx.logger.warn(entry, 'request failed in the mesh');
     this.ctx.accessLog?.(entry);
@@ -471,7 +497,8 @@ export class HttpConnectionManager {
     started: number,
     request?: DownstreamRequest,
   ): void {
-    const grpc = (req.headers['content-type'] ?? '').startsWith('application/grpc');
+    const list = req.rawHeaders;
+    const grpc = (findHeader(list, 'content-type') ?? '').startsWith('application/grpc');
     const r = syntheticResponse(failure, grpc);
     if (!res.headersSent) {
       if (r.body === '') respondWithoutBody(res, r.status, r.headers);
@@ -481,7 +508,8 @@ export class HttpConnectionManager {
       }
     }
     const view =
-      request ?? new DownstreamRequest(req.method ?? '', req.headers.host ?? '', req.url ?? '', req.headers, '', false);
+      request ??
+      new DownstreamRequest(req.method ?? '', findHeader(list, 'host') ?? '', req.url ?? '', list, '', false);
     this.finish(view, undefined, undefined, r.status, failure.flags, '', started);
   }
 
@@ -531,19 +559,17 @@ export class HttpConnectionManager {
  * Why an HTTP/1.x request's Host header makes it malformed (RFC 9112 3.2: an HTTP/1.1 request needs exactly one
  * Host, unless its absolute-form target names the authority; more than one is never allowed), or undefined.
  */
-function hostHeaderProblem(req: Http1Request, targetAuthority: string): string | undefined {
-  const raw = req.rawHeaders;
-  let hosts = 0;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name === 'host') hosts++;
-  }
-  if (hosts > 1) return 'more than one Host header';
-  if (hosts === 0 && targetAuthority === '' && req.httpVersionMinor >= 1) return 'no Host header';
-  const authority = targetAuthority !== '' ? targetAuthority : (req.headers.host ?? '');
-  if (authority !== '' && !AUTHORITY.test(authority)) return 'malformed Host';
+function hostHeaderProblem(req: Http1Request, authority: string): string | undefined {
+  if (req.hostCount > 1) return 'more than one Host header';
+  if (authority === '') return req.hostCount === 0 && req.httpVersionMinor >= 1 ? 'no Host header' : undefined;
+  if (authority === lastValidAuthority) return undefined;
+  if (!AUTHORITY.test(authority)) return 'malformed Host';
+  lastValidAuthority = authority;
   return undefined;
 }
+
+/** The authority last found well-formed: a keep-alive client sends the same one again and again. */
+let lastValidAuthority = '';
 
 /** RFC 3986 authority without userinfo: reg-name or IP literal, optional port. */
 const AUTHORITY = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]+)(?::\d{0,5})?$/;
@@ -576,14 +602,12 @@ function rewritePath(path: string, route: Route, action: ForwardAction): string 
   return path;
 }
 
-function isBodyless(req: DownstreamReq, http2: boolean): boolean {
-  if (http2) return (req as Http2ServerRequest).stream.endAfterHeaders;
-  const h = req.headers;
-  return h['transfer-encoding'] === undefined && (h['content-length'] === undefined || h['content-length'] === '0');
-}
-
-function rawHead(status: number, headers: Record<string, string | string[] | undefined>): string {
+function rawHead(status: number, headers: HeaderList | Record<string, string | string[] | undefined>): string {
   let head = `HTTP/1.1 ${status} ${status === 101 ? 'Switching Protocols' : statusText(status)}\r\n`;
+  if (Array.isArray(headers)) {
+    for (let i = 0; i < headers.length; i += 2) head += `${headers[i]!}: ${headers[i + 1]!}\r\n`;
+    return `${head}\r\n`;
+  }
   for (const name in headers) {
     const v = headers[name];
     if (v === undefined) continue;

@@ -13,40 +13,49 @@ import type { Readable } from 'node:stream';
 import type { ForwardAction, HeaderMutations, LbEndpoint as ConfigLbEndpoint, Route } from '../config/index.js';
 import type { PickComplete } from '../lb/types.js';
 import type { UpstreamCluster } from '../upstream/cluster-manager.js';
-import type { Http1Controller, Http1Handler } from '../upstream/http1-pool.js';
+import type { Http1Controller, Http1DispatchOptions, Http1Handler } from '../upstream/http1-pool.js';
 import { Http1Response, type Http1Request } from '../http1/server.js';
 import type { DownstreamReq } from './connection-manager.js';
-import { applyMutations, stripResponseHopByHop } from './headers.js';
+import {
+  applyMutations,
+  findHeader,
+  headerList,
+  hasMutations,
+  outgoingObject,
+  setHeader,
+  stripResponseHopByHop,
+  type HeaderList,
+} from './headers.js';
 import type { DownstreamRequest } from './request-view.js';
 import { ProxyFailure, syntheticResponse, type ResponseFlag } from './rescue.js';
 import { backOffMs, classifyFailure, retriableFailure, retriableResponse, type AttemptFailure } from './retry.js';
 
 export type DownstreamRes = Http1Response | Http2ServerResponse;
 
-export interface ExchangeInit {
-  readonly req: DownstreamReq;
-  readonly res: DownstreamRes;
-  readonly request: DownstreamRequest;
-  readonly route: Route;
-  readonly action: ForwardAction;
-  readonly cluster: UpstreamCluster;
-  readonly path: string;
-  readonly headers: OutgoingHttpHeaders;
-  readonly requestMutations: HeaderMutations;
-  readonly responseMutations: HeaderMutations;
-  readonly hash: number | undefined;
-  readonly started: number;
-  readonly bodyless: boolean;
-  /** Called once when the exchange is over: final status, response flags ('' if none), the last upstream. */
-  readonly done: (status: number, flags: string, upstream: string) => void;
+/** Who hears that an exchange is over (the connection manager: statistics and the access log). */
+export interface ExchangeOwner {
+  exchangeDone(exchange: Exchange, status: number, flags: string, upstream: string): void;
 }
 
 type Controller = Http1Controller;
 
 const NO_PREVIOUS: readonly string[] = [];
 
-export class Exchange implements Http1Handler {
-  private readonly init: ExchangeInit;
+/**
+ * One request through the router. It is also the HTTP/1.1 pool's dispatch options (method, path, headers, body) and
+ * handler, so a request allocates no separate options object or closures on its way.
+ */
+export class Exchange implements Http1Handler, Http1DispatchOptions {
+  // --- the dispatch options (Http1DispatchOptions) ---
+  readonly method: string;
+  /** The upstream path (the route's rewrite applied). */
+  readonly path: string;
+  /** The upstream request headers (the proxy's own list: mutations and retries change it in place). */
+  readonly headers: HeaderList;
+  body: Readable | null = null;
+  readonly trusted = true;
+  readonly upgrade = undefined;
+
   private attempts = 0;
   private tried: string[] | readonly string[] = NO_PREVIOUS;
   private picked: PickComplete | undefined;
@@ -64,15 +73,34 @@ export class Exchange implements Http1Handler {
   private status = 0;
   /** The endpoint of the latest attempt, for the access log. */
   private lastUpstream = '';
-  private readonly onDrain = (): void => this.controller?.resume();
+  private drainListener: (() => void) | undefined;
 
-  constructor(init: ExchangeInit) {
-    this.init = init;
+  constructor(
+    private readonly owner: ExchangeOwner,
+    readonly req: DownstreamReq,
+    readonly res: DownstreamRes,
+    readonly request: DownstreamRequest,
+    readonly route: Route,
+    private readonly action: ForwardAction,
+    readonly cluster: UpstreamCluster,
+    path: string,
+    headers: HeaderList,
+    private readonly requestMutations: HeaderMutations,
+    private readonly responseMutations: HeaderMutations,
+    private readonly hash: number | undefined,
+    /** No request body (so a retry can send the request again). */
+    private readonly bodyless: boolean,
+    /** performance.now() when the request arrived. */
+    readonly started: number,
+  ) {
+    this.method = request.method;
+    this.path = path;
+    this.headers = headers;
   }
 
   /** Starts the first attempt (and the route timeout). */
   start(): void {
-    const { res, action, cluster } = this.init;
+    const { res, action, cluster } = this;
     const breakers = cluster.config.circuitBreakers;
     if (cluster.stats.rqActive >= breakers.maxRequests) {
       cluster.stats.rqPendingOverflow++;
@@ -94,7 +122,7 @@ export class Exchange implements Http1Handler {
   }
 
   private attempt(): void {
-    const { cluster, hash, action, request } = this.init;
+    const { cluster, hash, action, request } = this;
     this.attempts++;
     this.discarding = false;
     this.responding = false;
@@ -117,11 +145,11 @@ export class Exchange implements Http1Handler {
     if (retry !== undefined && retry.perTryTimeoutMs > 0) {
       this.tryTimer = setTimeout(() => this.onTimeout(true), retry.perTryTimeoutMs);
     }
-    const headers = this.init.headers;
+    const headers = this.headers;
     if (this.attempts === 1) {
-      applyMutations(headers, this.init.requestMutations);
+      if (hasMutations(this.requestMutations)) applyMutations(headers, this.requestMutations);
     } else {
-      headers['x-envoy-attempt-count'] = String(this.attempts);
+      setHeader(headers, 'x-envoy-attempt-count', String(this.attempts));
     }
     const http = cluster.config.http;
     if (http.http2 || (http.useDownstreamProtocol && request.http2)) this.sendHttp2(picked);
@@ -129,45 +157,38 @@ export class Exchange implements Http1Handler {
   }
 
   private sendHttp1(picked: PickComplete): void {
-    const { req, path, headers, bodyless, request } = this.init;
     const endpoint = picked.endpoint;
     const hostname = (endpoint as ConfigLbEndpoint).hostname;
-    if (this.init.action.autoHostRewrite && hostname !== undefined) headers.host = hostname;
-    this.init.cluster.pool(endpoint).dispatch(
-      {
-        path,
-        method: request.method,
-        headers,
-        body: bodyless ? null : bodyOf(req, request.http2),
-        trusted: true,
-      },
-      this,
-    );
+    if (this.action.autoHostRewrite && hostname !== undefined) setHeader(this.headers, 'host', hostname);
+    this.body = this.bodyless ? null : bodyOf(this.req, this.request.http2);
+    this.cluster.pool(endpoint).dispatch(this, this);
   }
 
   private sendHttp2(picked: PickComplete): void {
-    const { req, path, headers, bodyless, request } = this.init;
+    const { req, path, headers, bodyless, request } = this;
     let stream: ClientHttp2Stream;
     try {
-      stream = this.init.cluster.session(picked.endpoint).request(request.method, path, headers, bodyless);
+      stream = this.cluster.session(picked.endpoint).request(request.method, path, outgoingObject(headers), bodyless);
     } catch (error) {
       return this.onAttemptError(error as Error);
     }
     this.h2stream = stream;
-    stream.once('response', (raw, flags) => {
-      const status = Number(raw[h2.HTTP2_HEADER_STATUS]);
+    stream.once('response', (object, flags, raw?: string[]) => {
+      const status = Number(object[h2.HTTP2_HEADER_STATUS]);
+      // Node passes the fields as received (a list) after the object; the pseudo-headers in it are dropped later.
+      const list = Array.isArray(raw) ? raw.slice() : headerList(object);
       // HEADERS with END_STREAM: a response without body or trailers (gRPC's trailers-only responses).
-      this.onUpstreamHeaders(status, raw, (flags & h2.NGHTTP2_FLAG_END_STREAM) !== 0);
+      this.onUpstreamHeaders(status, list, (flags & h2.NGHTTP2_FLAG_END_STREAM) !== 0);
     });
     stream.on('data', (chunk: Buffer) => {
       if (this.discarding || this.finished) return;
-      if (!(this.init.res as Http1Response).write(chunk)) {
+      if (!(this.res as Http1Response).write(chunk)) {
         stream.pause();
-        this.init.res.once('drain', () => stream.resume());
+        this.res.once('drain', () => stream.resume());
       }
     });
-    let trailers: IncomingHttpHeaders | undefined;
-    stream.once('trailers', (t) => (trailers = t as IncomingHttpHeaders));
+    let trailers: HeaderList | undefined;
+    stream.once('trailers', (t) => (trailers = headerList(t as IncomingHttpHeaders)));
     stream.once('end', () => this.onUpstreamEnd(trailers));
     stream.once('close', () => {
       if (
@@ -201,7 +222,7 @@ export class Exchange implements Http1Handler {
     if (this.finished || this.discarding) controller.abort(new Error('exchange over'));
   }
 
-  onResponseStart(controller: Controller, statusCode: number, headers: IncomingHttpHeaders): void {
+  onResponseStart(controller: Controller, statusCode: number, headers: HeaderList): void {
     this.controller = controller;
     if (statusCode < 200) return; // 1xx: Node's server sends 100 Continue itself.
     this.onUpstreamHeaders(statusCode, headers);
@@ -209,13 +230,13 @@ export class Exchange implements Http1Handler {
 
   onResponseData(controller: Controller, chunk: Buffer): void {
     if (this.discarding || this.finished) return;
-    if (!(this.init.res as Http1Response).write(chunk)) {
+    if (!(this.res as Http1Response).write(chunk)) {
       controller.pause();
-      this.init.res.once('drain', this.onDrain);
+      this.res.once('drain', (this.drainListener ??= () => this.controller?.resume()));
     }
   }
 
-  onResponseEnd(_controller: Controller, trailers: IncomingHttpHeaders): void {
+  onResponseEnd(_controller: Controller, trailers: HeaderList | undefined): void {
     this.onUpstreamEnd(trailers);
   }
 
@@ -225,28 +246,28 @@ export class Exchange implements Http1Handler {
 
   // --- shared ---
 
-  private onUpstreamHeaders(status: number, headers: IncomingHttpHeaders, endStream = false): void {
+  private onUpstreamHeaders(status: number, headers: HeaderList, endStream = false): void {
     if (this.finished || this.discarding) return;
-    const { res, action, responseMutations, cluster } = this.init;
+    const { res, action, responseMutations, cluster } = this;
     const retry = action.retry;
-    const grpcStatus = headers['grpc-status'] as string | undefined;
-    if (retry !== undefined && this.mayRetry() && retriableResponse(retry, status, grpcStatus)) {
+    if (
+      retry !== undefined &&
+      this.mayRetry() &&
+      retriableResponse(retry, status, findHeader(headers, 'grpc-status'))
+    ) {
       this.discard();
       return this.scheduleRetry();
     }
     this.clearTryTimer();
     this.responding = true;
     cluster.stats.countStatus(status);
-    const http1 = res instanceof Http1Response;
-    stripResponseHopByHop(headers, http1);
-    if (responseMutations.add.length > 0 || responseMutations.remove.length > 0) {
-      applyMutations(headers, responseMutations);
-    }
-    if (this.extraFlags !== undefined) headers['x-shoal-response-flags'] = this.extraFlags.join(',');
+    stripResponseHopByHop(headers);
+    if (hasMutations(responseMutations)) applyMutations(headers, responseMutations);
+    if (this.extraFlags !== undefined) setHeader(headers, 'x-shoal-response-flags', this.extraFlags.join(','));
     try {
       if (endStream) respondWithoutBody(res, status, headers);
-      else if (http1) res.writeHead(status, headers, true);
-      else res.writeHead(status, headers);
+      else if (res instanceof Http1Response) res.writeHead(status, headers, true);
+      else res.writeHead(status, outgoingObject(headers));
     } catch {
       // Invalid headers from the upstream (for this downstream protocol): answer as a protocol failure.
       this.responding = false;
@@ -256,21 +277,17 @@ export class Exchange implements Http1Handler {
     if (endStream) this.complete(status, '');
   }
 
-  private onUpstreamEnd(trailers: IncomingHttpHeaders | undefined): void {
+  private onUpstreamEnd(trailers: HeaderList | undefined): void {
     if (this.discarding) {
       this.discarding = false;
       return;
     }
     if (this.finished) return;
-    const res = this.init.res;
+    const res = this.res;
     if (!this.responding) return; // a retried attempt's end
-    if (trailers !== undefined) {
-      let any = false;
-      for (const _ in trailers) {
-        any = true;
-        break;
-      }
-      if (any) res.addTrailers(stripPseudo(trailers));
+    if (trailers !== undefined && trailers.length > 0) {
+      if (res instanceof Http1Response) res.addTrailers(withoutPseudo(trailers));
+      else res.addTrailers(outgoingObject(withoutPseudo(trailers)));
     }
     endResponse(res);
     this.complete(this.status, '');
@@ -284,7 +301,7 @@ export class Exchange implements Http1Handler {
     }
     this.clearTryTimer();
     this.releasePick();
-    const { cluster, action } = this.init;
+    const { cluster, action } = this;
     if (this.responding) {
       // Mid-response: the only honest thing left is to reset the downstream.
       cluster.stats.rqReset++;
@@ -309,7 +326,7 @@ export class Exchange implements Http1Handler {
    * (never buffered, so never replayed), retries left, and the cluster's max_retries breaker not open.
    */
   private mayRetry(): boolean {
-    const { cluster, action, bodyless } = this.init;
+    const { cluster, action, bodyless } = this;
     const retry = action.retry;
     return (
       retry !== undefined &&
@@ -336,7 +353,7 @@ export class Exchange implements Http1Handler {
   }
 
   private scheduleRetry(): void {
-    const { action, cluster } = this.init;
+    const { action, cluster } = this;
     cluster.stats.rqRetry++;
     cluster.stats.rqRetryActive++;
     const wait = backOffMs(action.retry!, this.attempts);
@@ -352,7 +369,7 @@ export class Exchange implements Http1Handler {
 
   private onTimeout(perTry: boolean): void {
     if (this.finished) return;
-    const { cluster, action } = this.init;
+    const { cluster, action } = this;
     cluster.stats.rqTimeout++;
     if (perTry && !this.responding && this.mayRetry() && retriableFailure(action.retry!, 'timeout')) {
       this.discard();
@@ -379,7 +396,7 @@ export class Exchange implements Http1Handler {
   /** Ends the exchange with a synthetic response (rescue table), or a reset if the response already started. */
   failWith(failure: ProxyFailure, grpcStatus?: number): void {
     if (this.finished) return;
-    const { res, request } = this.init;
+    const { res, request } = this;
     if (res.headersSent) {
       this.resetDownstream();
       return this.complete(this.status, failure.flags);
@@ -400,7 +417,7 @@ export class Exchange implements Http1Handler {
   }
 
   private resetDownstream(): void {
-    const res = this.init.res;
+    const res = this.res;
     if ('stream' in res && res.stream !== undefined) {
       res.stream.close(h2.NGHTTP2_INTERNAL_ERROR);
     } else {
@@ -429,11 +446,11 @@ export class Exchange implements Http1Handler {
     this.releasePick();
     this.clearTryTimer();
     if (this.routeTimer !== undefined) clearTimeout(this.routeTimer);
-    const { cluster, res } = this.init;
+    const { cluster, res } = this;
     if (this.counted) cluster.stats.rqActive--;
     res.off('close', this.onDownstreamClose);
     const all = this.extraFlags !== undefined && flags !== '' ? `${flags},${this.extraFlags.join(',')}` : flags;
-    this.init.done(status, all, upstream);
+    this.owner.exchangeDone(this, status, all, upstream);
   }
 }
 
@@ -442,11 +459,16 @@ export class Exchange implements Http1Handler {
  * clients require of a trailers-only response (the compat API's writeHead + end would send HEADERS, then an empty
  * DATA frame ending the stream, and the client would see the grpc-status in initial metadata, not as the status).
  */
-export function respondWithoutBody(res: DownstreamRes, status: number, headers: OutgoingHttpHeaders): void {
+export function respondWithoutBody(
+  res: DownstreamRes,
+  status: number,
+  headers: OutgoingHttpHeaders | HeaderList,
+): void {
   if ('stream' in res && res.stream !== undefined) {
-    res.stream.respond({ ...headers, [h2.HTTP2_HEADER_STATUS]: status }, { endStream: true });
+    const object = Array.isArray(headers) ? outgoingObject(headers) : headers;
+    res.stream.respond({ ...object, [h2.HTTP2_HEADER_STATUS]: status }, { endStream: true });
   } else {
-    res.writeHead(status, headers);
+    (res as Http1Response).writeHead(status, headers);
     endResponse(res);
   }
 }
@@ -464,4 +486,11 @@ function bodyOf(req: DownstreamReq, http2: boolean): Readable | null {
 function stripPseudo<T extends Record<string, unknown>>(headers: T): T {
   for (const name in headers) if (name.charCodeAt(0) === 58) delete headers[name];
   return headers;
+}
+
+function withoutPseudo(list: HeaderList): HeaderList {
+  for (let i = 0; i < list.length; i += 2) {
+    if (list[i]!.charCodeAt(0) === 58) return list.filter((_, j) => list[j - (j % 2)]!.charCodeAt(0) !== 58);
+  }
+  return list;
 }

@@ -1,13 +1,20 @@
 /**
  * Header handling on the proxy's path, in Envoy's terms: hop-by-hop headers are removed in both directions (RFC 9110
  * 7.6.1, plus the names a `Connection` header lists), `x-forwarded-for` / `x-forwarded-proto` are set, an
- * `x-request-id` is added when absent, and a route's header mutations are applied in Envoy's order. Names are the
- * lowercase keys Node gives (`IncomingHttpHeaders`), and an outgoing header set is a plain object built once per
- * request.
+ * `x-request-id` is added when absent, and a route's header mutations are applied in Envoy's order.
+ *
+ * Headers travel as a flat list, `[name, value, name, value, ...]` with lowercase names: the shape the HTTP/1.1
+ * parser produces and the serializers read. A field received twice stays two entries. No object is built per
+ * request: an object keyed by header names costs a string-table lookup per name and megamorphic property access,
+ * where a list costs a few string comparisons. Objects are made only at the edges that need them (node:http2, the
+ * compat layer of rarely used paths).
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { HeaderMutations } from '../config/index.js';
+
+/** `[name, value, name, value, ...]`, names lowercase. */
+export type HeaderList = string[];
 
 /** Never forwarded: connection-level headers, and those HTTP/2 forbids. `te: trailers` is kept for gRPC. */
 const HOP_BY_HOP: ReadonlySet<string> = new Set([
@@ -37,93 +44,164 @@ export interface ForwardedInfo {
   readonly appendForwardedFor: boolean;
 }
 
-/**
- * The request headers to send upstream: the downstream ones minus hop-by-hop headers (pseudo-headers too), with
- * `authority` as the Host / :authority, x-forwarded-* and x-request-id set. Returns a new object.
- */
-export function upstreamRequestHeaders(
-  incoming: IncomingHttpHeaders,
-  authority: string,
-  info: ForwardedInfo,
-): OutgoingHttpHeaders {
-  const connection = incoming.connection;
-  const listed = connection !== undefined && connection !== 'keep-alive' && connection !== 'close';
-  const out: OutgoingHttpHeaders = { host: authority };
-  for (const name in incoming) {
-    if (HOP_BY_HOP.has(name) || name.charCodeAt(0) === 58 /* ':' */ || name === MESH_ONLY_REQUEST) continue;
-    if (name === 'te') {
-      if (incoming.te === 'trailers') out.te = 'trailers';
-      continue;
-    }
-    out[name] = incoming[name];
-  }
-  if (listed) {
-    for (const token of connection.split(',')) {
-      const name = token.trim().toLowerCase();
-      // Connection may not take away what the proxy sets (host), nor `te: trailers` (kept, as Envoy keeps it).
-      if (name === 'host' || (name === 'te' && out.te === 'trailers')) continue;
-      delete out[name];
-    }
-  }
-  if (info.appendForwardedFor && info.remoteAddress !== '') {
-    const xff = incoming['x-forwarded-for'];
-    out['x-forwarded-for'] = xff === undefined ? info.remoteAddress : `${headerString(xff)}, ${info.remoteAddress}`;
-  }
-  if (incoming['x-forwarded-proto'] === undefined) out['x-forwarded-proto'] = info.scheme;
-  if (incoming[REQUEST_ID] === undefined) out[REQUEST_ID] = randomUUID();
-  return out;
+/** The first value of a header, or undefined. */
+export function findHeader(list: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < list.length; i += 2) if (list[i] === name) return list[i + 1];
+  return undefined;
 }
 
-/** Connection-level framing headers an HTTP/1.1 downstream's serializer leaves out by itself (http1/server.ts). */
-const FRAMING: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'transfer-encoding']);
+/**
+ * A header's value as one string, or undefined: a field received more than once is joined with `separator` (`, ` as
+ * Node's IncomingHttpHeaders does; Envoy's matchers use `,`), cookie always with `; `.
+ */
+export function headerValue(list: readonly string[], name: string, separator = ', '): string | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < list.length; i += 2) {
+    if (list[i] !== name) continue;
+    value = value === undefined ? list[i + 1] : `${value}${name === 'cookie' ? '; ' : separator}${list[i + 1]!}`;
+  }
+  return value;
+}
+
+/** Sets a header to one value: the first entry is replaced and any other removed, or the pair is appended. */
+export function setHeader(list: HeaderList, name: string, value: string): void {
+  let found = -1;
+  for (let i = 0; i < list.length; i += 2) {
+    if (list[i] !== name) continue;
+    if (found < 0) {
+      found = i;
+      list[i + 1] = value;
+    } else {
+      removeHeader(list, name, i);
+      break;
+    }
+  }
+  if (found < 0) list.push(name, value);
+}
+
+/** Removes every entry of `name` at or after index `from`, in place. */
+export function removeHeader(list: HeaderList, name: string, from = 0): void {
+  let j = from;
+  for (let i = from; i < list.length; i += 2) {
+    if (list[i] === name) continue;
+    if (j !== i) {
+      list[j] = list[i]!;
+      list[j + 1] = list[i + 1]!;
+    }
+    j += 2;
+  }
+  list.length = j;
+}
 
 /**
- * Response headers to send downstream: hop-by-hop headers removed, in place (the object is the proxy's own: the
- * upstream client parsed it for this response). Returns the same object. `framingDropped`: the downstream writer
- * leaves Connection, Keep-Alive and Transfer-Encoding out itself (the HTTP/1.1 server), so they are not deleted here:
- * a `delete` turns the object into a slow dictionary for the rest of its short life.
+ * The request headers to send upstream: the downstream ones minus hop-by-hop headers (pseudo-headers too), with
+ * `authority` as the Host, x-forwarded-* and x-request-id set. Returns a new list; `host` is its first entry.
  */
-export function stripResponseHopByHop(headers: IncomingHttpHeaders, framingDropped = false): IncomingHttpHeaders {
-  const connection = headers.connection;
+export function upstreamRequestHeaders(
+  incoming: readonly string[],
+  authority: string,
+  info: ForwardedInfo,
+): HeaderList {
+  const out: HeaderList = ['host', authority];
+  let connection: string | undefined;
+  let xff: string | undefined;
+  let proto = false;
+  let requestId = false;
+  for (let i = 0; i < incoming.length; i += 2) {
+    const name = incoming[i]!;
+    const value = incoming[i + 1]!;
+    if (name.charCodeAt(0) === 58 /* ':' */) continue;
+    if (HOP_BY_HOP.has(name)) {
+      if (name === 'connection') connection = connection === undefined ? value : `${connection},${value}`;
+      continue;
+    }
+    switch (name) {
+      case 'te':
+        if (value === 'trailers') out.push(name, value);
+        continue;
+      case MESH_ONLY_REQUEST:
+        continue;
+      case 'x-forwarded-for':
+        if (info.appendForwardedFor) {
+          xff = xff === undefined ? value : `${xff}, ${value}`;
+          continue;
+        }
+        break;
+      case 'x-forwarded-proto':
+        proto = true;
+        break;
+      case REQUEST_ID:
+        requestId = true;
+        break;
+    }
+    out.push(name, value);
+  }
   if (connection !== undefined && connection !== 'keep-alive' && connection !== 'close') {
     for (const token of connection.split(',')) {
       const name = token.trim().toLowerCase();
-      if (!framingDropped || !FRAMING.has(name)) delete headers[name];
+      // Connection may not take away what the proxy sets (host), nor `te: trailers` (kept, as Envoy keeps it).
+      if (name === '' || name === 'host' || name === 'te') continue;
+      removeHeader(out, name, 2);
     }
   }
-  for (const name in headers) {
-    if (name.charCodeAt(0) === 58 /* ':' */) delete headers[name];
-    else if (HOP_BY_HOP.has(name) && name !== 'host' && !(framingDropped && FRAMING.has(name))) delete headers[name];
+  if (info.appendForwardedFor && info.remoteAddress !== '') {
+    out.push('x-forwarded-for', xff === undefined ? info.remoteAddress : `${xff}, ${info.remoteAddress}`);
+  } else if (xff !== undefined) out.push('x-forwarded-for', xff);
+  if (!proto) out.push('x-forwarded-proto', info.scheme);
+  if (!requestId) out.push(REQUEST_ID, randomUUID());
+  return out;
+}
+
+/**
+ * Response headers to send downstream: hop-by-hop headers, the names `Connection` lists, and pseudo-headers removed,
+ * in place (the list is the proxy's own: the upstream client parsed it for this response). Returns the same list.
+ */
+export function stripResponseHopByHop(list: HeaderList): HeaderList {
+  let listed: string | undefined;
+  let j = 0;
+  for (let i = 0; i < list.length; i += 2) {
+    const name = list[i]!;
+    if (name.charCodeAt(0) === 58 /* ':' */) continue;
+    if (HOP_BY_HOP.has(name) && name !== 'host') {
+      if (name === 'connection') listed = listed === undefined ? list[i + 1] : `${listed},${list[i + 1]!}`;
+      continue;
+    }
+    if (j !== i) {
+      list[j] = name;
+      list[j + 1] = list[i + 1]!;
+    }
+    j += 2;
   }
-  return headers;
+  list.length = j;
+  if (listed !== undefined && listed !== 'keep-alive' && listed !== 'close') {
+    for (const token of listed.split(',')) {
+      const name = token.trim().toLowerCase();
+      if (name !== '') removeHeader(list, name);
+    }
+  }
+  return list;
 }
 
 /**
  * Applies a route's header operations in place, in Envoy's order (HeaderParser::evaluateHeaders): every `remove`
  * first, then every `add`, so a route can replace a header by removing and adding it.
  */
-export function applyMutations(headers: OutgoingHttpHeaders, mutations: HeaderMutations): void {
-  for (const name of mutations.remove) delete headers[name];
+export function applyMutations(list: HeaderList, mutations: HeaderMutations): void {
+  for (const name of mutations.remove) removeHeader(list, name);
   for (const h of mutations.add) {
     if (h.value === '' && !h.keepEmptyValue) continue;
-    const existing = headers[h.name];
     switch (h.action) {
       case 'APPEND_IF_EXISTS_OR_ADD':
-        headers[h.name] =
-          existing === undefined
-            ? h.value
-            : Array.isArray(existing)
-              ? [...existing, h.value]
-              : [String(existing), h.value];
+        list.push(h.name, h.value);
         break;
       case 'ADD_IF_ABSENT':
-        if (existing === undefined) headers[h.name] = h.value;
+        if (findHeader(list, h.name) === undefined) list.push(h.name, h.value);
         break;
       case 'OVERWRITE_IF_EXISTS_OR_ADD':
-        headers[h.name] = h.value;
+        setHeader(list, h.name, h.value);
         break;
       case 'OVERWRITE_IF_EXISTS':
-        if (existing !== undefined) headers[h.name] = h.value;
+        if (findHeader(list, h.name) !== undefined) setHeader(list, h.name, h.value);
         break;
     }
   }
@@ -136,4 +214,48 @@ export function hasMutations(m: HeaderMutations): boolean {
 /** A header value as one string (several values joined with ', '). */
 export function headerString(value: string | string[] | undefined): string | undefined {
   return value === undefined ? undefined : Array.isArray(value) ? value.join(', ') : value;
+}
+
+/**
+ * A header list as Node's header object (IncomingHttpHeaders rules: set-cookie always a list; a field received more
+ * than once joined with `; ` for cookie and `, ` for the others), for the APIs that take objects.
+ */
+export function headersObject(list: readonly string[]): IncomingHttpHeaders {
+  const out: IncomingHttpHeaders = {};
+  for (let i = 0; i < list.length; i += 2) {
+    const name = list[i]!;
+    const value = list[i + 1]!;
+    const existing = out[name];
+    if (existing === undefined) out[name] = name === 'set-cookie' ? [value] : value;
+    else if (Array.isArray(existing)) existing.push(value);
+    else out[name] = `${existing}${name === 'cookie' ? '; ' : ', '}${value}`;
+  }
+  return out;
+}
+
+/** A header list as an outgoing header object: a field listed more than once becomes an array of its values. */
+export function outgoingObject(list: readonly string[]): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (let i = 0; i < list.length; i += 2) {
+    const name = list[i]!;
+    const value = list[i + 1]!;
+    const existing = out[name];
+    if (existing === undefined) out[name] = value;
+    else if (Array.isArray(existing)) existing.push(value);
+    else out[name] = [String(existing), value];
+  }
+  return out;
+}
+
+/** A header object (node:http2's, or a caller's) as a list, names lowercased; arrays become several entries. */
+export function headerList(headers: Readonly<Record<string, string | string[] | number | undefined>>): HeaderList {
+  const out: HeaderList = [];
+  for (const key in headers) {
+    const value = headers[key];
+    if (value === undefined) continue;
+    const name = key.toLowerCase();
+    if (Array.isArray(value)) for (const v of value) out.push(name, v);
+    else out.push(name, typeof value === 'string' ? value : String(value));
+  }
+  return out;
 }

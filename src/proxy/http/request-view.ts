@@ -1,11 +1,12 @@
 /**
  * The downstream request as route matching and hash policies read it: method, authority and path (from the
  * absolute-form request line of an HTTP proxy request, the Host header, or HTTP/2's pseudo-headers), and headers by
- * lowercase name. One object per request; nothing is parsed until a route asks for it.
+ * lowercase name (looked up in the request's header list). One object per request; nothing is parsed until a route
+ * asks for it.
  */
-import type { IncomingHttpHeaders } from 'node:http';
 import type { RequestView } from '../config/index.js';
 import type { HashRequestView } from '../lb/hash-policy.js';
+import { findHeader, headerValue, type HeaderList } from './headers.js';
 
 export class DownstreamRequest implements RequestView, HashRequestView {
   private queryMap?: Map<string, string>;
@@ -16,7 +17,8 @@ export class DownstreamRequest implements RequestView, HashRequestView {
     public authority: string,
     /** Path with query string. */
     public path: string,
-    readonly headers: IncomingHttpHeaders,
+    /** The request's headers as received (an HTTP/2 request's pseudo-headers included). */
+    readonly headers: HeaderList,
     readonly sourceIp: string,
     readonly http2: boolean,
   ) {}
@@ -30,8 +32,8 @@ export class DownstreamRequest implements RequestView, HashRequestView {
       return undefined;
     }
     if (name === 'host') return this.authority;
-    const v = this.headers[name];
-    return v === undefined ? undefined : Array.isArray(v) ? v.join(',') : v;
+    // A field received more than once is matched as its values joined with ',' (Envoy's header matchers).
+    return headerValue(this.headers, name, ',');
   }
 
   query(name: string): string | undefined {
@@ -48,7 +50,7 @@ export class DownstreamRequest implements RequestView, HashRequestView {
   }
 
   get grpc(): boolean {
-    const ct = this.headers['content-type'];
+    const ct = findHeader(this.headers, 'content-type');
     return ct !== undefined && ct.startsWith('application/grpc');
   }
 }

@@ -58,6 +58,13 @@ export interface MessageHead {
   keepAlive: boolean;
   /** The Upgrade header's value, lowercased, when Connection lists `upgrade`. */
   upgrade: string | undefined;
+  /** Requests: the (first) Host value and how many Host fields there were. */
+  host: string | undefined;
+  hostCount: number;
+  /** Requests: the Expect value. */
+  expect: string | undefined;
+  /** Responses: the Keep-Alive value (an upstream's announced idle timeout). */
+  keepAliveHeader: string | undefined;
 }
 
 export interface ParserHandler {
@@ -396,6 +403,10 @@ function newHead(): MessageHead {
     chunked: false,
     keepAlive: true,
     upgrade: undefined,
+    host: undefined,
+    hostCount: 0,
+    expect: undefined,
+    keepAliveHeader: undefined,
   };
 }
 
@@ -496,7 +507,10 @@ function parseFields(text: string, from: number, out: string[]): void {
   }
 }
 
-/** Content-Length, Transfer-Encoding, Connection and Upgrade, read once from the parsed (lowercase) fields. */
+/**
+ * Content-Length, Transfer-Encoding, Connection and Upgrade, and the few fields the proxy itself reads (Host,
+ * Expect, Keep-Alive), read once from the parsed (lowercase) fields.
+ */
 function applyFraming(head: MessageHead, request: boolean): void {
   const h = head.headers;
   let connection: string | undefined;
@@ -504,8 +518,14 @@ function applyFraming(head: MessageHead, request: boolean): void {
   let transferEncoding: string | undefined;
   for (let i = 0; i < h.length; i += 2) {
     const name = h[i]!;
-    // Only the four names below matter here; their lengths filter out most fields before comparing.
+    // Only the names below matter here; their lengths filter out most fields before comparing.
     switch (name.length) {
+      case 4:
+        if (name === 'host' && head.hostCount++ === 0) head.host = h[i + 1];
+        break;
+      case 6:
+        if (name === 'expect') head.expect = h[i + 1];
+        break;
       case 14:
         if (name === 'content-length') {
           const n = parseContentLength(h[i + 1]!);
@@ -524,7 +544,7 @@ function applyFraming(head: MessageHead, request: boolean): void {
         if (name === 'connection') {
           const value = h[i + 1]!.toLowerCase();
           connection = connection === undefined ? value : `${connection},${value}`;
-        }
+        } else if (name === 'keep-alive') head.keepAliveHeader = h[i + 1];
         break;
       case 7:
         if (name === 'upgrade') upgrade = h[i + 1]!.toLowerCase();

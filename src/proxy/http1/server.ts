@@ -14,6 +14,7 @@
 import { STATUS_CODES, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
+import { headersObject, type HeaderList } from '../http/headers.js';
 import { Http1Parser, HttpParseError, type MessageHead } from './parser.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -103,22 +104,44 @@ export class Http1Server {
 /** A downstream HTTP/1.x request: what the connection manager reads, and its body as a stream when it has one. */
 export class Http1Request {
   readonly httpVersionMajor = 1;
+  readonly method: string;
+  readonly url: string;
+  readonly httpVersionMinor: number;
+  /** Flat [name, value, ...] as received, names lowercased (by the parser): what the proxy's path reads. */
+  readonly rawHeaders: HeaderList;
+  readonly keepAlive: boolean;
+  /** The first Host value, and how many Host fields the request had. */
+  readonly host: string | undefined;
+  readonly hostCount: number;
   /** The request body (null when it has none: no Content-Length above 0, not chunked). */
   body: Readable | null = null;
   complete = false;
   trailers: string[] | undefined;
+  private headersObject: IncomingHttpHeaders | undefined;
 
   constructor(
-    readonly method: string,
-    readonly url: string,
-    readonly httpVersionMinor: number,
-    readonly headers: IncomingHttpHeaders,
-    /** Flat [name, value, ...] as received, names lowercased (by the parser). */
-    readonly rawHeaders: string[],
-    readonly keepAlive: boolean,
+    head: MessageHead,
     readonly socket: Socket,
     readonly connection: Http1Connection,
-  ) {}
+  ) {
+    this.method = head.method;
+    this.url = head.target;
+    this.httpVersionMinor = head.versionMinor;
+    this.rawHeaders = head.headers;
+    this.keepAlive = head.keepAlive;
+    this.host = head.host;
+    this.hostCount = head.hostCount;
+  }
+
+  /** The headers as Node's object, built on first use (the proxy's own path reads `rawHeaders`). */
+  get headers(): IncomingHttpHeaders {
+    return (this.headersObject ??= headersObject(this.rawHeaders));
+  }
+
+  /** The header list changed (an upgrade served without upgrading): the object is built again when asked for. */
+  headersChanged(): void {
+    this.headersObject = undefined;
+  }
 }
 
 type Listener = () => void;
@@ -132,7 +155,7 @@ export class Http1Response {
   private chunked = false;
   private noBody = false;
   private head: string | undefined;
-  private trailers: OutgoingHttpHeaders | undefined;
+  private trailers: HeaderList | OutgoingHttpHeaders | undefined;
   private closeListeners: Listener[] | undefined;
   private drainListeners: Listener[] | undefined;
 
@@ -154,17 +177,26 @@ export class Http1Response {
    */
   writeHead(
     status: number,
-    headers?: OutgoingHttpHeaders | IncomingHttpHeaders | Record<string, string>,
+    headers?: HeaderList | OutgoingHttpHeaders | IncomingHttpHeaders | Record<string, string>,
     trusted = false,
   ): this {
     if (this.headersSent) throw new Error('response headers already sent');
     let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
     let hasLength = false;
-    if (headers !== undefined) {
+    if (Array.isArray(headers)) {
+      for (let i = 0; i < headers.length; i += 2) {
+        const name = headers[i]!;
+        const value = headers[i + 1]!;
+        // The connection's framing is this server's to decide.
+        if (name.length === 10 || name.length === 17) {
+          if (name === 'connection' || name === 'keep-alive' || name === 'transfer-encoding') continue;
+        } else if (name.length === 14 && name === 'content-length') hasLength = true;
+        head += trusted ? `${name}: ${value}\r\n` : headerLine(name, value);
+      }
+    } else if (headers !== undefined) {
       for (const name in headers) {
         const value = (headers as OutgoingHttpHeaders)[name];
         if (value === undefined) continue;
-        // The connection's framing is this server's to decide.
         if (name === 'connection' || name === 'transfer-encoding' || name === 'keep-alive') continue;
         if (name === 'content-length') hasLength = true;
         if (typeof value === 'string') head += trusted ? `${name}: ${value}\r\n` : headerLine(name, value);
@@ -224,7 +256,7 @@ export class Http1Response {
     return ok;
   }
 
-  addTrailers(trailers: OutgoingHttpHeaders | IncomingHttpHeaders): void {
+  addTrailers(trailers: HeaderList | OutgoingHttpHeaders | IncomingHttpHeaders): void {
     this.trailers = trailers;
   }
 
@@ -236,9 +268,12 @@ export class Http1Response {
     this.head = undefined;
     if (this.chunked) {
       tail += '0\r\n';
-      if (this.trailers !== undefined) {
-        for (const name in this.trailers) {
-          const value = this.trailers[name];
+      const trailers = this.trailers;
+      if (Array.isArray(trailers)) {
+        for (let i = 0; i < trailers.length; i += 2) tail += headerLine(trailers[i]!, trailers[i + 1]!);
+      } else if (trailers !== undefined) {
+        for (const name in trailers) {
+          const value = trailers[name];
           if (value === undefined) continue;
           if (Array.isArray(value)) for (const v of value) tail += headerLine(name, v);
           else tail += headerLine(name, String(value));
@@ -432,17 +467,7 @@ export class Http1Connection {
   // --- parser events (ParserHandler) ---
 
   onHead(head: MessageHead): void {
-    const headers = headersObject(head.headers);
-    const req = new Http1Request(
-      head.method,
-      head.target,
-      head.versionMinor,
-      headers,
-      head.headers,
-      head.keepAlive,
-      this.socket,
-      this,
-    );
+    const req = new Http1Request(head, this.socket, this);
     this.req = req;
     this.phase = Phase.Active;
     this.discarding = false;
@@ -462,7 +487,7 @@ export class Http1Connection {
     else req.complete = true;
     const res = new Http1Response(this, req);
     this.res = res;
-    const expect = headers.expect;
+    const expect = head.expect;
     if (expect !== undefined && head.versionMinor === 1) {
       // RFC 9110 10.1.1: the proxy answers `Expect: 100-continue` itself, as Envoy does (the header is hop-by-hop
       // here), and refuses an expectation it cannot meet with 417.
@@ -554,18 +579,25 @@ export class Http1Connection {
     this.attach();
     this.server.track(this);
     if (rest.length > 0) this.buffered = rest;
-    delete req.headers.upgrade;
-    delete req.headers['http2-settings'];
-    const connection = req.headers.connection;
-    if (connection !== undefined) {
-      const kept = connection
-        .split(',')
-        .map((t) => t.trim())
-        .filter((t) => t !== '' && !/^(upgrade|http2-settings)$/i.test(t))
-        .join(', ');
-      if (kept === '') delete req.headers.connection;
-      else req.headers.connection = kept;
+    const raw = req.rawHeaders;
+    let j = 0;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!;
+      let value = raw[i + 1]!;
+      if (name === 'upgrade' || name === 'http2-settings') continue;
+      if (name === 'connection') {
+        value = value
+          .split(',')
+          .map((t) => t.trim())
+          .filter((t) => t !== '' && !/^(upgrade|http2-settings)$/i.test(t))
+          .join(', ');
+        if (value === '') continue;
+      }
+      raw[j++] = name;
+      raw[j++] = value;
     }
+    raw.length = j;
+    req.headersChanged();
     const res = new Http1Response(this, req);
     this.res = res;
     this.server.handlers.onRequest(req, res);
@@ -592,18 +624,4 @@ export class Http1Connection {
         `content-length: ${body.length}\r\n${this.server.options.flagsHeader}: DPE\r\n\r\n${body}`,
     );
   }
-}
-
-/** Node's IncomingHttpHeaders rules (names come lowercase): set-cookie a list; cookie joined by '; ', others by ', '. */
-function headersObject(raw: string[]): IncomingHttpHeaders {
-  const headers: IncomingHttpHeaders = {};
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    const value = raw[i + 1]!;
-    const existing = headers[name];
-    if (existing === undefined) headers[name] = name === 'set-cookie' ? [value] : value;
-    else if (Array.isArray(existing)) existing.push(value);
-    else headers[name] = `${existing}${name === 'cookie' ? '; ' : ', '}${value}`;
-  }
-  return headers;
 }

@@ -15,7 +15,7 @@ import { connect, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { Http1Parser, HttpParseError, type MessageHead, type ParserHandler } from '../http1/parser.js';
 import { connectError, Http1PoolError, resetError } from './http1-pool-errors.js';
-import { headersObject, serializeHead, type PoolRequest, type RequestCarrier } from './http1-pool-request.js';
+import { serializeHead, type BodyFraming, type PoolRequest, type RequestCarrier } from './http1-pool-request.js';
 
 /** What a connection needs of its pool. */
 export interface ConnectionOwner {
@@ -65,7 +65,7 @@ const KEEP_ALIVE_TIMEOUT = /timeout\s*=\s*(\d+)/i;
 const CRLF = '\r\n';
 const LAST_CHUNK = '0\r\n\r\n';
 
-export class PoolConnection implements ParserHandler, RequestCarrier {
+export class PoolConnection implements ParserHandler, RequestCarrier, BodyFraming {
   private state = State.Connecting;
   private readonly socket: Socket;
   private readonly parser: Http1Parser;
@@ -102,8 +102,9 @@ export class PoolConnection implements ParserHandler, RequestCarrier {
 
   private body: Readable | undefined;
   private bodyState = Body.None;
-  private chunked = false;
-  private bodyLength = -1;
+  /** The current request body's framing (serializeHead fills these in). */
+  chunked = false;
+  bodyLength = -1;
   private bodySent = 0;
 
   constructor(
@@ -150,9 +151,9 @@ export class PoolConnection implements ParserHandler, RequestCarrier {
     this.keepAlive = true;
     const options = request.options;
     const max = this.owner.settings.maxRequestsPerConnection;
-    let built: { head: string; chunked: boolean };
+    let head: string;
     try {
-      built = serializeHead(options, this.owner.settings.authority, max > 0 && this.served >= max);
+      head = serializeHead(options, this.owner.settings.authority, max > 0 && this.served >= max, this);
     } catch (error) {
       // Nothing was written: the connection stays usable.
       this.served--;
@@ -165,10 +166,10 @@ export class PoolConnection implements ParserHandler, RequestCarrier {
     this.socket.ref();
     this.parser.setRequestMethod(options.method);
     this.parser.resume();
-    this.socket.write(built.head, 'latin1');
+    this.socket.write(head, 'latin1');
     const body = options.body;
     if (body === null) this.bodyState = Body.Done;
-    else this.sendBody(body, built.chunked, options.headers['content-length']);
+    else this.sendBody(body);
   }
 
   /**
@@ -250,8 +251,7 @@ export class PoolConnection implements ParserHandler, RequestCarrier {
     }
     // An upgrade request answered without upgrading: the connection said `upgrade`, so it is not reused.
     this.keepAlive = head.keepAlive && request.options.upgrade === undefined;
-    const headers = headersObject(head.headers);
-    const keepAliveHeader = headers['keep-alive'] as string | undefined;
+    const keepAliveHeader = head.keepAliveHeader;
     if (keepAliveHeader !== undefined && keepAliveHeader !== this.lastKeepAliveHeader) {
       this.lastKeepAliveHeader = keepAliveHeader;
       const m = KEEP_ALIVE_TIMEOUT.exec(keepAliveHeader);
@@ -259,7 +259,7 @@ export class PoolConnection implements ParserHandler, RequestCarrier {
         this.keepAliveMs = Math.min(this.owner.settings.idleTimeoutMs, Number(m[1]) * 1000 - KEEP_ALIVE_MARGIN_MS);
       }
     }
-    request.handler.onResponseStart?.(request, status, headers, head.reason);
+    request.handler.onResponseStart?.(request, status, head.headers, head.reason);
   }
 
   onBody(chunk: Buffer): void {
@@ -360,11 +360,9 @@ export class PoolConnection implements ParserHandler, RequestCarrier {
 
   // --- request body ---
 
-  private sendBody(body: Readable, chunked: boolean, contentLength: unknown): void {
+  private sendBody(body: Readable): void {
     this.body = body;
     this.bodyState = Body.Sending;
-    this.chunked = chunked;
-    this.bodyLength = chunked ? -1 : Number(contentLength);
     this.bodySent = 0;
     if (body.readableEnded) return this.onBodyEnd();
     if (body.destroyed || body.errored !== null) return this.onBodyClose();
@@ -472,7 +470,7 @@ export class PoolConnection implements ParserHandler, RequestCarrier {
       this.state = State.Idle;
       this.owner.onFree(this);
     } else this.close();
-    request.handler.onResponseEnd?.(request, trailers === undefined ? {} : headersObject(trailers));
+    request.handler.onResponseEnd?.(request, trailers);
   }
 
   /** 101 to an upgrade request: the socket leaves the pool and goes to the handler, with any bytes after the head. */
@@ -495,7 +493,7 @@ export class PoolConnection implements ParserHandler, RequestCarrier {
       socket.destroy();
       return;
     }
-    request.handler.onRequestUpgrade(request, 101, headersObject(head.headers), socket);
+    request.handler.onRequestUpgrade(request, 101, head.headers, socket);
   }
 
   // --- failures ---

@@ -6,16 +6,18 @@
  * touch the connection's next request.
  *
  * The request head is serialized once, as one latin1 string (header values travel as the bytes Node decoded them
- * from), without the hop-by-hop headers a caller may have left in.
+ * from), without the hop-by-hop headers a caller may have left in. Headers go in as a flat list (or an object) and
+ * come back as flat lists (`[name, value, ...]`, names lowercase: the parser's own output, no object per response).
  */
-import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
+import type { HeaderList } from '../http/headers.js';
 import { Http1PoolError } from './http1-pool-errors.js';
 
 export interface Http1DispatchOptions {
   path: string;
   method: string;
-  headers: Record<string, string | string[] | number | undefined>;
+  /** A flat list (`[name, value, ...]`, names lowercase) or an object (names lowercase). */
+  headers: HeaderList | Record<string, string | string[] | number | undefined>;
   /** The request body, streamed (Content-Length as given, else chunked); null for none. */
   body: Readable | null;
   /** Ask for a protocol upgrade (`Connection: upgrade`, `Upgrade: <value>`); a 101 hands the socket over. */
@@ -35,19 +37,15 @@ export interface Http1Controller {
   readonly aborted: boolean;
 }
 
-/** undici's DispatchHandler callbacks (the new style), as the router uses them. */
+/** undici's DispatchHandler callbacks (the new style), with headers as flat lists, as the router uses them. */
 export interface Http1Handler {
   onRequestStart?(controller: Http1Controller, context: unknown): void;
-  onResponseStart?(controller: Http1Controller, statusCode: number, headers: IncomingHttpHeaders, reason: string): void;
+  onResponseStart?(controller: Http1Controller, statusCode: number, headers: HeaderList, reason: string): void;
   onResponseData?(controller: Http1Controller, chunk: Buffer): void;
-  onResponseEnd?(controller: Http1Controller, trailers: IncomingHttpHeaders): void;
+  /** `trailers`: undefined when the response had none. */
+  onResponseEnd?(controller: Http1Controller, trailers: HeaderList | undefined): void;
   onResponseError?(controller: Http1Controller, error: Error): void;
-  onRequestUpgrade?(
-    controller: Http1Controller,
-    statusCode: number,
-    headers: IncomingHttpHeaders,
-    socket: Duplex,
-  ): void;
+  onRequestUpgrade?(controller: Http1Controller, statusCode: number, headers: HeaderList, socket: Duplex): void;
 }
 
 /** What a request needs of the connection serving it. */
@@ -128,72 +126,81 @@ const HOP_BY_HOP: ReadonlySet<string> = new Set([
 const UNSAFE = /[\r\n\0]/;
 const UNSAFE_PATH = /[\s\0]/;
 
+/** How the body of a serialized request is framed (filled in by serializeHead). */
+export interface BodyFraming {
+  chunked: boolean;
+  /** The Content-Length, -1 without one. */
+  bodyLength: number;
+}
+
 /**
  * The request head: request line, headers, and the ones the pool adds (Host when missing, `Transfer-Encoding:
  * chunked` for a body without Content-Length, the upgrade pair, `Connection: close` on a connection's last request).
- * Returns the head and whether the body goes chunked; throws Http1PoolError('INVALID_REQUEST') on CR/LF/NUL.
+ * Returns the head and fills in the body's framing; throws Http1PoolError('INVALID_REQUEST') on CR/LF/NUL.
  */
 export function serializeHead(
   options: Http1DispatchOptions,
   defaultHost: string,
   lastOnConnection: boolean,
-): { head: string; chunked: boolean } {
+  framing: BodyFraming,
+): string {
   const { method, path, headers, body, upgrade } = options;
   const check = options.trusted !== true;
   if (UNSAFE_PATH.test(path) || (check && UNSAFE.test(method))) throw invalid('the request path or method');
   let head = `${method} ${path} HTTP/1.1\r\n`;
   let host = defaultHost;
-  let hasLength = false;
+  let length: string | undefined;
   let te = false;
-  for (const name in headers) {
-    const value = headers[name];
-    if (value === undefined) continue;
-    if (HOP_BY_HOP.has(name)) {
-      if (name === 'host') host = String(value);
-      else if (name === 'te' && value === 'trailers') te = true;
-      continue;
-    }
-    if (typeof value === 'string') {
-      if (check && (UNSAFE.test(name) || UNSAFE.test(value))) throw invalid(`header ${JSON.stringify(name)}`);
-      head += `${name}: ${value}\r\n`;
-    } else if (typeof value === 'number') {
-      if (check && UNSAFE.test(name)) throw invalid(`header ${JSON.stringify(name)}`);
-      head += `${name}: ${value}\r\n`;
-    } else {
-      if (check && UNSAFE.test(name)) throw invalid(`header ${JSON.stringify(name)}`);
-      for (const v of value) {
-        if (check && UNSAFE.test(v)) throw invalid(`header ${name}`);
-        head += `${name}: ${v}\r\n`;
+  if (Array.isArray(headers)) {
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!;
+      const value = headers[i + 1]!;
+      if (HOP_BY_HOP.has(name)) {
+        if (name === 'host') host = value;
+        else if (name === 'te' && value === 'trailers') te = true;
+        continue;
       }
+      if (check && (UNSAFE.test(name) || UNSAFE.test(value))) throw invalid(`header ${JSON.stringify(name)}`);
+      if (name.length === 14 && name === 'content-length') length = value;
+      head += `${name}: ${value}\r\n`;
     }
-    if (name === 'content-length') hasLength = true;
+  } else {
+    for (const name in headers) {
+      const value = headers[name];
+      if (value === undefined) continue;
+      if (HOP_BY_HOP.has(name)) {
+        if (name === 'host') host = String(value);
+        else if (name === 'te' && value === 'trailers') te = true;
+        continue;
+      }
+      if (check && UNSAFE.test(name)) throw invalid(`header ${JSON.stringify(name)}`);
+      if (typeof value === 'object') {
+        for (const v of value) {
+          if (check && UNSAFE.test(v)) throw invalid(`header ${name}`);
+          head += `${name}: ${v}\r\n`;
+        }
+        continue;
+      }
+      const text = String(value);
+      if (check && UNSAFE.test(text)) throw invalid(`header ${JSON.stringify(name)}`);
+      if (name === 'content-length') length = text;
+      head += `${name}: ${text}\r\n`;
+    }
   }
   if (UNSAFE.test(host)) throw invalid('header host');
   head += `host: ${host}\r\n`;
   if (te) head += 'te: trailers\r\n';
-  const chunked = body !== null && !hasLength;
+  const chunked = body !== null && length === undefined;
   if (chunked) head += 'transfer-encoding: chunked\r\n';
   if (upgrade !== undefined) {
     if (UNSAFE.test(upgrade)) throw invalid('the upgrade protocol');
     head += `connection: upgrade\r\nupgrade: ${upgrade}\r\n`;
   } else if (lastOnConnection) head += 'connection: close\r\n';
-  return { head: `${head}\r\n`, chunked };
+  framing.chunked = chunked;
+  framing.bodyLength = length === undefined ? -1 : Number(length);
+  return `${head}\r\n`;
 }
 
 function invalid(what: string): Http1PoolError {
   return new Http1PoolError('INVALID_REQUEST', `invalid request: ${what} holds CR, LF or NUL`);
-}
-
-/** Response (or trailer) fields, flat as the parser gives them (names lowercase), as Node's IncomingHttpHeaders. */
-export function headersObject(flat: readonly string[]): IncomingHttpHeaders {
-  const out: Record<string, string | string[]> = {};
-  for (let i = 0; i < flat.length; i += 2) {
-    const name = flat[i]!;
-    const value = flat[i + 1]!;
-    const existing = out[name];
-    if (existing === undefined) out[name] = name === 'set-cookie' ? [value] : value;
-    else if (typeof existing === 'string') out[name] = `${existing}, ${value}`;
-    else existing.push(value);
-  }
-  return out;
 }

@@ -3,12 +3,29 @@ import assert from 'node:assert/strict';
 import type { HeaderToAdd } from '../../../src/proxy/config/index.js';
 import {
   applyMutations,
+  findHeader,
+  headerList,
+  headersObject,
   headerString,
+  headerValue,
+  outgoingObject,
+  removeHeader,
+  setHeader,
   stripResponseHopByHop,
-  upstreamRequestHeaders,
+  upstreamRequestHeaders as upstreamList,
+  type HeaderList,
 } from '../../../src/proxy/http/headers.js';
 
 const info = { remoteAddress: '10.0.0.7', scheme: 'http', appendForwardedFor: false };
+
+/** The list function, read through an object (what the tests below compare). */
+function upstreamRequestHeaders(
+  incoming: Record<string, string>,
+  authority: string,
+  forwarded: typeof info,
+): Record<string, string | string[] | undefined> {
+  return outgoingObject(upstreamList(headerList(incoming), authority, forwarded)) as Record<string, string>;
+}
 
 test('hop-by-hop headers, pseudo-headers and the mesh-only flag header are not forwarded; host is the authority', () => {
   const out = upstreamRequestHeaders(
@@ -78,10 +95,56 @@ test('x-request-id is added (a UUID) only when absent', () => {
   assert.equal(upstreamRequestHeaders({ 'x-request-id': 'abc' }, 'b', info)['x-request-id'], 'abc');
 });
 
-test('the incoming object is not modified', () => {
-  const incoming = { connection: 'x-a', 'x-a': '1', host: 'h' };
-  upstreamRequestHeaders(incoming, 'b', info);
-  assert.deepEqual(incoming, { connection: 'x-a', 'x-a': '1', host: 'h' });
+test('the incoming list is not modified', () => {
+  const incoming = ['connection', 'x-a', 'x-a', '1', 'host', 'h'];
+  upstreamList(incoming, 'b', info);
+  assert.deepEqual(incoming, ['connection', 'x-a', 'x-a', '1', 'host', 'h']);
+});
+
+test('a field received twice is forwarded as two fields, in order, with host first', () => {
+  const out = upstreamList(['accept', 'a', 'x-request-id', 'r', 'accept', 'b'], 'backend', info);
+  assert.deepEqual(out, [
+    'host',
+    'backend',
+    'accept',
+    'a',
+    'x-request-id',
+    'r',
+    'accept',
+    'b',
+    'x-forwarded-proto',
+    'http',
+  ]);
+});
+
+test('x-forwarded-for received twice is joined before the peer is appended', () => {
+  const edge = { ...info, appendForwardedFor: true };
+  const out = upstreamList(['x-forwarded-for', '1.1.1.1', 'x-forwarded-for', '2.2.2.2'], 'b', edge);
+  assert.equal(headerValue(out, 'x-forwarded-for'), '1.1.1.1, 2.2.2.2, 10.0.0.7');
+  assert.equal(out.filter((x) => x === 'x-forwarded-for').length, 1);
+});
+
+test('findHeader, headerValue, setHeader and removeHeader on a list', () => {
+  const list: HeaderList = ['a', '1', 'cookie', 'x=1', 'b', '2', 'a', '3', 'cookie', 'y=2'];
+  assert.equal(findHeader(list, 'a'), '1');
+  assert.equal(findHeader(list, 'z'), undefined);
+  assert.equal(headerValue(list, 'a'), '1, 3');
+  assert.equal(headerValue(list, 'cookie'), 'x=1; y=2');
+  setHeader(list, 'a', 'new');
+  assert.deepEqual(list, ['a', 'new', 'cookie', 'x=1', 'b', '2', 'cookie', 'y=2']);
+  setHeader(list, 'c', '4');
+  assert.deepEqual(list.slice(-2), ['c', '4']);
+  removeHeader(list, 'cookie');
+  assert.deepEqual(list, ['a', 'new', 'b', '2', 'c', '4']);
+});
+
+test('headersObject follows Node: set-cookie is a list, cookie joined with "; ", others with ", "', () => {
+  assert.deepEqual(
+    headersObject(['set-cookie', 'a=1', 'set-cookie', 'b=2', 'cookie', 'x=1', 'cookie', 'y=2', 'v', '1', 'v', '2']),
+    { 'set-cookie': ['a=1', 'b=2'], cookie: 'x=1; y=2', v: '1, 2' },
+  );
+  assert.deepEqual(outgoingObject(['v', '1', 'v', '2', 'w', '3']), { v: ['1', '2'], w: '3' });
+  assert.deepEqual(headerList({ A: '1', b: ['2', '3'], c: 4, d: undefined }), ['a', '1', 'b', '2', 'b', '3', 'c', '4']);
 });
 
 const add = (name: string, value: string, action: HeaderToAdd['action'], keepEmptyValue = false): HeaderToAdd => ({
@@ -92,7 +155,7 @@ const add = (name: string, value: string, action: HeaderToAdd['action'], keepEmp
 });
 
 test('APPEND_IF_EXISTS_OR_ADD adds, or appends to one value or to several', () => {
-  const h: Record<string, string | string[]> = { one: 'a', many: ['a', 'b'] };
+  const h = headerList({ one: 'a', many: ['a', 'b'] });
   applyMutations(h, {
     add: [
       add('new', 'x', 'APPEND_IF_EXISTS_OR_ADD'),
@@ -101,11 +164,11 @@ test('APPEND_IF_EXISTS_OR_ADD adds, or appends to one value or to several', () =
     ],
     remove: [],
   });
-  assert.deepEqual(h, { one: ['a', 'x'], many: ['a', 'b', 'x'], new: 'x' });
+  assert.deepEqual(outgoingObject(h), { one: ['a', 'x'], many: ['a', 'b', 'x'], new: 'x' });
 });
 
 test('ADD_IF_ABSENT, OVERWRITE_IF_EXISTS_OR_ADD and OVERWRITE_IF_EXISTS', () => {
-  const h: Record<string, string> = { present: 'old', other: 'old' };
+  const h = headerList({ present: 'old', other: 'old' });
   applyMutations(h, {
     add: [
       add('present', 'x', 'ADD_IF_ABSENT'),
@@ -116,30 +179,30 @@ test('ADD_IF_ABSENT, OVERWRITE_IF_EXISTS_OR_ADD and OVERWRITE_IF_EXISTS', () => 
     ],
     remove: [],
   });
-  assert.deepEqual(h, { present: 'old', other: 'y', absent: 'x', fresh: 'y' });
-  const h2: Record<string, string> = { k: 'old' };
+  assert.deepEqual(outgoingObject(h), { present: 'old', other: 'y', absent: 'x', fresh: 'y' });
+  const h2 = ['k', 'old', 'k', 'older'];
   applyMutations(h2, { add: [add('k', 'new', 'OVERWRITE_IF_EXISTS')], remove: [] });
-  assert.deepEqual(h2, { k: 'new' });
+  assert.deepEqual(h2, ['k', 'new']);
 });
 
 test('an empty value is added only with keepEmptyValue', () => {
-  const h: Record<string, string> = {};
+  const h: HeaderList = [];
   applyMutations(h, {
     add: [add('dropped', '', 'OVERWRITE_IF_EXISTS_OR_ADD'), add('kept', '', 'OVERWRITE_IF_EXISTS_OR_ADD', true)],
     remove: [],
   });
-  assert.deepEqual(h, { kept: '' });
+  assert.deepEqual(h, ['kept', '']);
 });
 
 test('removals happen before additions (Envoy), so remove + add replaces a header', () => {
-  const h: Record<string, string | string[]> = { 'x-a': 'client', 'x-b': 'client' };
+  const h = ['x-a', 'client', 'x-b', 'client', 'x-a', 'client2'];
   applyMutations(h, { add: [add('x-a', 'route', 'APPEND_IF_EXISTS_OR_ADD')], remove: ['x-a', 'x-b'] });
-  assert.deepEqual(h, { 'x-a': 'route' });
+  assert.deepEqual(h, ['x-a', 'route']);
 });
 
 test('stripResponseHopByHop removes hop-by-hop, Connection-listed and pseudo headers, in place', () => {
-  const h = {
-    connection: 'close, x-internal',
+  const h = headerList({
+    connection: 'close, X-Internal',
     'x-internal': '1',
     'keep-alive': 'timeout=5',
     'transfer-encoding': 'chunked',
@@ -147,28 +210,15 @@ test('stripResponseHopByHop removes hop-by-hop, Connection-listed and pseudo hea
     ':status': '200',
     'content-type': 'text/plain',
     'content-length': '3',
-  };
+  });
   const out = stripResponseHopByHop(h);
   assert.equal(out, h);
-  assert.deepEqual(h, { 'content-type': 'text/plain', 'content-length': '3' });
+  assert.deepEqual(h, ['content-type', 'text/plain', 'content-length', '3']);
 });
 
-test('stripResponseHopByHop for an HTTP/1.1 downstream leaves the framing headers to its writer', () => {
-  const h = {
-    connection: 'keep-alive, x-internal',
-    'x-internal': '1',
-    'keep-alive': 'timeout=5',
-    'transfer-encoding': 'chunked',
-    'proxy-connection': 'x',
-    'content-type': 'text/plain',
-  };
-  stripResponseHopByHop(h, true);
-  assert.deepEqual(h, {
-    connection: 'keep-alive, x-internal',
-    'keep-alive': 'timeout=5',
-    'transfer-encoding': 'chunked',
-    'content-type': 'text/plain',
-  });
+test('stripResponseHopByHop keeps a response field received twice (set-cookie)', () => {
+  const h = ['set-cookie', 'a=1', 'connection', 'keep-alive', 'set-cookie', 'b=2'];
+  assert.deepEqual(stripResponseHopByHop(h), ['set-cookie', 'a=1', 'set-cookie', 'b=2']);
 });
 
 test('headerString joins several values', () => {

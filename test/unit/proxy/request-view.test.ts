@@ -42,7 +42,7 @@ test('header() answers pseudo-headers from the request and other names from the 
     'POST',
     'backend:80',
     '/a?x=1',
-    { host: 'other', 'x-one': 'a', 'x-many': ['a', 'b'] },
+    ['host', 'other', 'x-one', 'a', 'x-many', 'a', 'x-many', 'b', 'cookie', 'c=1', 'cookie', 'd=2'],
     '10.0.0.1',
     false,
   );
@@ -54,22 +54,23 @@ test('header() answers pseudo-headers from the request and other names from the 
   assert.equal(r.header('host'), 'backend:80');
   assert.equal(r.header('x-one'), 'a');
   assert.equal(r.header('x-many'), 'a,b');
+  assert.equal(r.header('cookie'), 'c=1; d=2');
   assert.equal(r.header('x-none'), undefined);
 });
 
 test('query() decodes parameters and keeps the first of repeated ones', () => {
-  const r = new DownstreamRequest('GET', 'h', '/p?a=1&b=x%20y&a=2&empty=&flag', {}, '', false);
+  const r = new DownstreamRequest('GET', 'h', '/p?a=1&b=x%20y&a=2&empty=&flag', [], '', false);
   assert.equal(r.query('a'), '1');
   assert.equal(r.query('b'), 'x y');
   assert.equal(r.query('empty'), '');
   assert.equal(r.query('flag'), '');
   assert.equal(r.query('missing'), undefined);
-  assert.equal(new DownstreamRequest('GET', 'h', '/p', {}, '', false).query('a'), undefined);
+  assert.equal(new DownstreamRequest('GET', 'h', '/p', [], '', false).query('a'), undefined);
 });
 
 test('grpc is true for application/grpc content types only', () => {
   const grpc = (ct: string | undefined): boolean =>
-    new DownstreamRequest('POST', 'h', '/', ct === undefined ? {} : { 'content-type': ct }, '', true).grpc;
+    new DownstreamRequest('POST', 'h', '/', ct === undefined ? [] : ['content-type', ct], '', true).grpc;
   assert.equal(grpc('application/grpc'), true);
   assert.equal(grpc('application/grpc+proto'), true);
   assert.equal(grpc('application/json'), false);
