@@ -9,6 +9,7 @@
  *  - haproxy: two haproxy processes, `nbthread 1`, mode http, `http-reuse always`, HTTP/1.1 to the next hop too.
  * The first hop of each chain listens on two ports, HTTP/1.1 and h2c, so h2load can drive it; the hops after it
  * are HTTP/1.1, as for Shoal (the sidecars talk HTTP/1.1 to a Service whose port is named `http`).
+ * The two other paths have files of their own: node-floor-path.ts (two node:net forwarders) and shoal-path.ts.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
@@ -30,7 +31,7 @@ export interface Hop {
 }
 
 export interface RunningPath {
-  name: 'direct' | 'nginx' | 'haproxy' | 'shoal';
+  name: 'direct' | 'nginx' | 'haproxy' | 'node-floor' | 'shoal';
   http1: Endpoint;
   /** Where h2load sends h2c (prior knowledge), when the path takes it. */
   h2c?: Endpoint;

@@ -96,6 +96,24 @@ function ratio(a: number | undefined, b: number | undefined): number {
   return a !== undefined && b !== undefined && b > 0 ? a / b : NaN;
 }
 
+/**
+ * How far the sidecars are from Node's own floor (two node:net forwarders): Shoal/node-floor for max rps (below 1:
+ * slower) and for CPU per 1000 requests, hop by hop (above 1: costlier).
+ */
+function floorRatios(shoal: PathResult, floor: PathResult | undefined, rate: number): string {
+  if (floor?.status !== 'ok') {
+    return `Shoal/node-floor: n/a (node-floor ${floor ? `${floor.status}: ${floor.reason}` : 'not run'}).`;
+  }
+  const cpu = (pick: (h: HopResult) => number): string =>
+    shoal.hops.map((h, i) => f(ratio(pick(h), floor.hops[i] ? pick(floor.hops[i]) : undefined))).join(', ');
+  return (
+    `Shoal/node-floor (the least a Node process costs per request and hop): max rps, wrk / h2load ` +
+    `${f(ratio(shoal.wrk?.rps, floor.wrk?.rps))} / ${f(ratio(shoal.h2load?.rps, floor.h2load?.rps))}; CPU s per ` +
+    `1000 requests per hop (hop 1, hop 2), at ${rate} rps ${cpu((h) => h.cpuPer1000AtRate)}, under wrk ` +
+    `${cpu((h) => h.cpuPer1000AtMax)}.`
+  );
+}
+
 export function report(run: RunResult): string {
   const byName = new Map(run.paths.map((p) => [p.name, p]));
   const direct = byName.get('direct')?.latency?.fromIntended;
@@ -175,6 +193,8 @@ export function report(run: RunResult): string {
         `${f(ratio(shoal.wrk?.rps, nginx?.wrk?.rps))} / ${f(ratio(shoal.h2load?.rps, nginx?.h2load?.rps))}, ` +
         `Shoal/HAProxy ${f(ratio(shoal.wrk?.rps, haproxy?.wrk?.rps))} / ${f(ratio(shoal.h2load?.rps, haproxy?.h2load?.rps))}.`,
     );
+    lines.push('');
+    lines.push(floorRatios(shoal, byName.get('node-floor'), s.rate));
     lines.push('');
     const l = shoal.latency?.fromIntended;
     const addedP99 = l && direct ? l.p99 - direct.p99 : NaN;

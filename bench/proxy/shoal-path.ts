@@ -18,7 +18,8 @@
  * Environment: BENCH_PROXY_SHOAL_HOST (the Host header), BENCH_PROXY_SHOAL_ARGS (extra sidecar flags, space
  * separated, e.g. a log level once the sidecar has one), BENCH_PROXY_NODE_FLAGS (node's flags for the sidecars;
  * default `--max-semi-space-size=1`, what `shoal up` starts sidecars with: a 1 MB young generation instead of
- * 16 MB, which saves ~25 MB of RSS at no measured cost in throughput; set it to '' for Node's defaults).
+ * 16 MB, which saves ~25 MB of RSS at no measured cost in throughput; set it to '' for Node's defaults). The
+ * node-floor path's forwarders get the same flags.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -36,7 +37,10 @@ const OUTBOUND_PORT = 15001;
 const INBOUND_PORT = 15006;
 const AUTHORITY = process.env.BENCH_PROXY_SHOAL_HOST ?? 'backend.default.svc.cluster.local';
 const EXTRA_ARGS = (process.env.BENCH_PROXY_SHOAL_ARGS ?? '').split(' ').filter((a) => a !== '');
-const NODE_FLAGS = (process.env.BENCH_PROXY_NODE_FLAGS ?? '--max-semi-space-size=1').split(' ').filter((a) => a !== '');
+/** Node's flags for the sidecars, and for the node-floor forwarders (node-floor-path.ts), so that both run alike. */
+export const NODE_FLAGS = (process.env.BENCH_PROXY_NODE_FLAGS ?? '--max-semi-space-size=1')
+  .split(' ')
+  .filter((a) => a !== '');
 
 function node(
   args: readonly string[],
