@@ -253,6 +253,91 @@ describe('Http1Pool messages', () => {
     }
   });
 
+  it('an upgrade opens a connection of its own and leaves the idle pooled one in the pool', async () => {
+    const srv = await rawServer((socket, head) => {
+      if (!head.includes('upgrade: echo')) return void socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: echo\r\n\r\n');
+      socket.removeAllListeners('data');
+      socket.on('data', (d: Buffer) => socket.write(d));
+    });
+    const pool = poolFor(srv.port);
+    try {
+      const plain = await send(pool);
+      assert.equal(plain.body.toString(), 'ok');
+      assert.deepEqual(pool.stats, { connected: 1, running: 0, pending: 0 });
+      const r = await send(pool, { upgrade: 'echo' });
+      assert.deepEqual(r.events, ['start', 'upgrade']);
+      assert.equal(srv.connections.length, 2);
+      const socket = r.upgraded!;
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString()));
+      socket.resume();
+      socket.write('a'.repeat(100_000));
+      await until(() => text.length === 100_000, 5000, 'the echo');
+      assert.equal(text, 'a'.repeat(100_000));
+      // The idle connection served no upgrade: it is still pooled and takes the next request.
+      assert.deepEqual(pool.stats, { connected: 1, running: 0, pending: 0 });
+      assert.equal((await send(pool)).body.toString(), 'ok');
+      assert.equal(srv.connections.length, 2);
+      socket.destroy();
+    } finally {
+      pool.destroy();
+      await srv.close();
+    }
+  });
+
+  it('bodies read on several connections at once arrive intact (the read buffer is shared)', async () => {
+    const size = 3 * MiB;
+    const srv = await httpServer((req, res) => {
+      // Each response is a different byte pattern, chunked (several chunks per read), written in pieces so the
+      // reads of the connections interleave.
+      const fill = Number(req.url!.slice(1));
+      res.writeHead(200);
+      let sent = 0;
+      const more = (): void => {
+        while (sent < size) {
+          const n = Math.min(32 * 1024, size - sent);
+          sent += n;
+          if (!res.write(Buffer.alloc(n, fill))) return void res.once('drain', more);
+          if (sent % (256 * 1024) === 0) return void setImmediate(more);
+        }
+        res.end();
+      };
+      more();
+    });
+    const pool = poolFor(srv.port, { connections: 4 });
+    const chunks = [0, 0, 0, 0];
+    try {
+      const results = await Promise.all(
+        [1, 2, 3, 4].map((fill) =>
+          send(
+            pool,
+            { path: `/${fill}` },
+            // A consumer that pauses after every other chunk: the input the parser did not take waits for resume(),
+            // while the other connections read.
+            {
+              onData: (c) => {
+                if (++chunks[fill - 1]! % 2 === 0) {
+                  c.pause();
+                  setImmediate(() => c.resume());
+                }
+              },
+            },
+          ),
+        ),
+      );
+      for (const [i, r] of results.entries()) {
+        assert.equal(r.error, undefined);
+        assert.equal(r.body.length, size);
+        assert.ok(r.body.equals(Buffer.alloc(size, i + 1)), `response ${i + 1} is intact`);
+      }
+      assert.ok(srv.connections.length >= 2, 'the responses came on several connections');
+    } finally {
+      pool.destroy();
+      await srv.close();
+    }
+  });
+
   it('passes a refused upgrade as a normal response and does not reuse the connection', async () => {
     const srv = await rawServer((socket) => socket.write('HTTP/1.1 400 Bad Request\r\ncontent-length: 2\r\n\r\nno'));
     const pool = poolFor(srv.port);

@@ -46,8 +46,13 @@ class RequestState {
   path(): string {
     if (this.pathOnly === undefined) {
       const p = this.request.path;
-      const end = p.search(/[?#]/);
-      this.pathOnly = end < 0 ? p : p.slice(0, end);
+      let end = 0;
+      while (end < p.length) {
+        const c = p.charCodeAt(end);
+        if (c === 63 /* ? */ || c === 35 /* # */) break;
+        end++;
+      }
+      this.pathOnly = end === p.length ? p : p.slice(0, end);
     }
     return this.pathOnly;
   }
@@ -96,8 +101,16 @@ export function routeMatches(match: RouteMatch, request: RequestView, random: ()
 function matches(match: RouteMatch, state: RequestState, random: () => number): boolean {
   if (!pathMatches(match, state)) return false;
   if (match.grpc && !(state.request.header('content-type') ?? '').startsWith('application/grpc')) return false;
-  for (const h of match.headers) if (!matchHeader(h, state.request.header(h.name))) return false;
-  for (const q of match.queryParameters) if (!matchQueryParameter(q, state.queryParam(q.name))) return false;
+  const headers = match.headers;
+  for (let i = 0; i < headers.length; i++) {
+    const h = headers[i]!;
+    if (!matchHeader(h, state.request.header(h.name))) return false;
+  }
+  const query = match.queryParameters;
+  for (let i = 0; i < query.length; i++) {
+    const q = query[i]!;
+    if (!matchQueryParameter(q, state.queryParam(q.name))) return false;
+  }
   return match.fractionPerMillion >= 1_000_000 || random() * 1_000_000 < match.fractionPerMillion;
 }
 
@@ -108,7 +121,8 @@ export function selectRoute(
   random: () => number = Math.random,
 ): Route | undefined {
   const state = new RequestState(request);
-  for (const route of host.routes) if (matches(route.match, state, random)) return route;
+  const routes = host.routes;
+  for (let i = 0; i < routes.length; i++) if (matches(routes[i]!.match, state, random)) return routes[i];
   return undefined;
 }
 

@@ -158,14 +158,7 @@ export class HttpConnectionManager implements ExchangeOwner {
       if (malformed !== undefined) return this.malformed(r, res as Http1Response, malformed, started);
     }
     const list = req.rawHeaders;
-    const request = new DownstreamRequest(
-      req.method ?? 'GET',
-      authority,
-      path,
-      list,
-      req.socket?.remoteAddress ?? '',
-      http2,
-    );
+    const request = new DownstreamRequest(req.method ?? 'GET', authority, path, list, req.socket, http2);
     if (!http2 && this.ctx.draining()) (res as Http1Response).shouldKeepAlive = false;
     const host = routes === undefined ? undefined : selectVirtualHost(routes, stripPort(authority, listener));
     const route = host === undefined ? undefined : selectRoute(host, request);
@@ -188,11 +181,12 @@ export class HttpConnectionManager implements ExchangeOwner {
     }
     const cluster = this.ctx.clusters.get(clusterName);
     if (cluster === undefined) return this.fail(req, res, new ProxyFailure('NC', clusterName), started, request);
-    const headers = upstreamRequestHeaders(list, hostRewrite ?? authority, {
-      remoteAddress: request.sourceIp,
-      scheme: 'http',
-      appendForwardedFor: listener.useRemoteAddress,
-    });
+    const headers = upstreamRequestHeaders(
+      list,
+      hostRewrite ?? authority,
+      'http',
+      listener.useRemoteAddress ? request.sourceIp : undefined,
+    );
     const exchange = new Exchange(
       this,
       req,
@@ -273,11 +267,12 @@ export class HttpConnectionManager implements ExchangeOwner {
     this.ctx.stats.begin();
     const cluster = this.ctx.clusters.get(clusterNameOf(action));
     if (cluster === undefined) return rejectWith('NC');
-    const headers = upstreamRequestHeaders(req.rawHeaders, action.hostRewrite ?? target.authority, {
-      remoteAddress: request.sourceIp,
-      scheme: 'http',
-      appendForwardedFor: listener.useRemoteAddress,
-    });
+    const headers = upstreamRequestHeaders(
+      req.rawHeaders,
+      action.hostRewrite ?? target.authority,
+      'http',
+      listener.useRemoteAddress ? request.sourceIp : undefined,
+    );
     const hash = cluster.lb.usesHash ? computeRequestHash(hashPolicyOf(route, action), request) : undefined;
     const picked = cluster.picker.pick(hash === undefined ? undefined : { hash });
     if (picked.type !== 'complete') return rejectWith('UH');
@@ -323,7 +318,7 @@ export class HttpConnectionManager implements ExchangeOwner {
           socket.write(rawHead(statusCode, upstreamHeaders));
           release(statusCode, '');
         },
-        onResponseData: (_controller, chunk) => void socket.write(chunk),
+        onResponseData: (_controller, chunk) => void socket.write(Buffer.from(chunk)),
         onResponseEnd: () => void socket.end(),
         onResponseError: (_controller, error) => {
           const flag: ResponseFlag = classifyFailure(error) === 'connect-failure' ? 'UF' : 'UR';

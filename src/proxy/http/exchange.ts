@@ -14,7 +14,7 @@ import type { ForwardAction, HeaderMutations, LbEndpoint as ConfigLbEndpoint, Ro
 import type { PickComplete } from '../lb/types.js';
 import type { UpstreamCluster } from '../upstream/cluster-manager.js';
 import type { Http1Controller, Http1DispatchOptions, Http1Handler } from '../upstream/http1-pool.js';
-import { Http1Response, type Http1Request } from '../http1/server.js';
+import { Http1Response, type Http1Request, type ResponseObserver } from '../http1/server.js';
 import type { DownstreamReq } from './connection-manager.js';
 import {
   applyMutations,
@@ -45,7 +45,7 @@ const NO_PREVIOUS: readonly string[] = [];
  * One request through the router. It is also the HTTP/1.1 pool's dispatch options (method, path, headers, body) and
  * handler, so a request allocates no separate options object or closures on its way.
  */
-export class Exchange implements Http1Handler, Http1DispatchOptions {
+export class Exchange implements Http1Handler, Http1DispatchOptions, ResponseObserver {
   // --- the dispatch options (Http1DispatchOptions) ---
   readonly method: string;
   /** The upstream path (the route's rewrite applied). */
@@ -73,7 +73,9 @@ export class Exchange implements Http1Handler, Http1DispatchOptions {
   private status = 0;
   /** The endpoint of the latest attempt, for the access log. */
   private lastUpstream = '';
+  /** Listeners on an HTTP/2 (compat) response, made when first needed; an HTTP/1.1 response calls methods. */
   private drainListener: (() => void) | undefined;
+  private closeListener: (() => void) | undefined;
 
   constructor(
     private readonly owner: ExchangeOwner,
@@ -109,7 +111,8 @@ export class Exchange implements Http1Handler, Http1DispatchOptions {
     cluster.stats.rqTotal++;
     cluster.stats.rqActive++;
     this.counted = true;
-    res.once('close', this.onDownstreamClose);
+    if (res instanceof Http1Response) res.observer = this;
+    else res.once('close', (this.closeListener ??= () => this.onDownstreamClose()));
     if (action.timeoutMs > 0) {
       this.routeTimer = setTimeout(() => this.onTimeout(false), action.timeoutMs);
     }
@@ -230,9 +233,16 @@ export class Exchange implements Http1Handler, Http1DispatchOptions {
 
   onResponseData(controller: Controller, chunk: Buffer): void {
     if (this.discarding || this.finished) return;
-    if (!(this.res as Http1Response).write(chunk)) {
+    const res = this.res;
+    // The chunk is a view of the pool's read buffer: a writer that keeps it gets a copy.
+    if (res instanceof Http1Response) {
+      if (!res.write(chunk, true)) {
+        controller.pause();
+        res.waitForDrain();
+      }
+    } else if (!res.write(Buffer.from(chunk))) {
       controller.pause();
-      this.res.once('drain', (this.drainListener ??= () => this.controller?.resume()));
+      res.once('drain', (this.drainListener ??= () => this.controller?.resume()));
     }
   }
 
@@ -385,13 +395,19 @@ export class Exchange implements Http1Handler, Http1DispatchOptions {
     this.failWith(new ProxyFailure('UT', 'upstream request timeout', this.attempts > 1 ? ['URX'] : []));
   }
 
-  private readonly onDownstreamClose = (): void => {
+  /** The downstream socket drained (ResponseObserver of an HTTP/1.1 response). */
+  onDownstreamDrain(): void {
+    this.controller?.resume();
+  }
+
+  /** The downstream went away before the response ended (ResponseObserver of an HTTP/1.1 response). */
+  onDownstreamClose(): void {
     if (this.finished) return;
     // The client went away before the response was complete.
     this.discarding = true;
     this.abortUpstream();
     this.complete(this.responding ? this.status : 499, 'DC');
-  };
+  }
 
   /** Ends the exchange with a synthetic response (rescue table), or a reset if the response already started. */
   failWith(failure: ProxyFailure, grpcStatus?: number): void {
@@ -448,7 +464,8 @@ export class Exchange implements Http1Handler, Http1DispatchOptions {
     if (this.routeTimer !== undefined) clearTimeout(this.routeTimer);
     const { cluster, res } = this;
     if (this.counted) cluster.stats.rqActive--;
-    res.off('close', this.onDownstreamClose);
+    if (res instanceof Http1Response) res.observer = undefined;
+    else if (this.closeListener !== undefined) res.off('close', this.closeListener);
     const all = this.extraFlags !== undefined && flags !== '' ? `${flags},${this.extraFlags.join(',')}` : flags;
     this.owner.exchangeDone(this, status, all, upstream);
   }

@@ -35,15 +35,6 @@ export const REQUEST_ID = 'x-request-id';
 /** Request header names a client may not send through the mesh (it sets them itself). */
 const MESH_ONLY_REQUEST = 'x-shoal-response-flags';
 
-export interface ForwardedInfo {
-  /** The downstream peer's address ('' when unknown). */
-  readonly remoteAddress: string;
-  /** `http` (or `https` once TLS lands). */
-  readonly scheme: string;
-  /** Append the peer to x-forwarded-for (use_remote_address, Envoy's edge behaviour). */
-  readonly appendForwardedFor: boolean;
-}
-
 /** The first value of a header, or undefined. */
 export function findHeader(list: readonly string[], name: string): string | undefined {
   for (let i = 0; i < list.length; i += 2) if (list[i] === name) return list[i + 1];
@@ -95,14 +86,21 @@ export function removeHeader(list: HeaderList, name: string, from = 0): void {
 
 /**
  * The request headers to send upstream: the downstream ones minus hop-by-hop headers (pseudo-headers too), with
- * `authority` as the Host, x-forwarded-* and x-request-id set. Returns a new list; `host` is its first entry.
+ * `authority` as the Host, x-forwarded-proto (`scheme`, unless the client sent one) and x-request-id (when absent)
+ * set. `appendForwardedFor`: the downstream peer's address to append to x-forwarded-for (use_remote_address,
+ * Envoy's edge behaviour), or undefined to pass x-forwarded-for through. Returns a new list; `host` comes first.
  */
 export function upstreamRequestHeaders(
   incoming: readonly string[],
   authority: string,
-  info: ForwardedInfo,
+  scheme: string,
+  appendForwardedFor: string | undefined,
 ): HeaderList {
-  const out: HeaderList = ['host', authority];
+  // Sized once for what may be added (host, x-forwarded-for, -proto, x-request-id); trimmed at the end.
+  const out: HeaderList = new Array<string>(incoming.length + 8);
+  out[0] = 'host';
+  out[1] = authority;
+  let j = 2;
   let connection: string | undefined;
   let xff: string | undefined;
   let proto = false;
@@ -117,12 +115,12 @@ export function upstreamRequestHeaders(
     }
     switch (name) {
       case 'te':
-        if (value === 'trailers') out.push(name, value);
-        continue;
+        if (value !== 'trailers') continue;
+        break;
       case MESH_ONLY_REQUEST:
         continue;
       case 'x-forwarded-for':
-        if (info.appendForwardedFor) {
+        if (appendForwardedFor !== undefined) {
           xff = xff === undefined ? value : `${xff}, ${value}`;
           continue;
         }
@@ -134,21 +132,37 @@ export function upstreamRequestHeaders(
         requestId = true;
         break;
     }
-    out.push(name, value);
+    out[j++] = name;
+    out[j++] = value;
   }
   if (connection !== undefined && connection !== 'keep-alive' && connection !== 'close') {
+    out.length = j;
     for (const token of connection.split(',')) {
       const name = token.trim().toLowerCase();
       // Connection may not take away what the proxy sets (host), nor `te: trailers` (kept, as Envoy keeps it).
       if (name === '' || name === 'host' || name === 'te') continue;
       removeHeader(out, name, 2);
     }
+    j = out.length;
   }
-  if (info.appendForwardedFor && info.remoteAddress !== '') {
-    out.push('x-forwarded-for', xff === undefined ? info.remoteAddress : `${xff}, ${info.remoteAddress}`);
-  } else if (xff !== undefined) out.push('x-forwarded-for', xff);
-  if (!proto) out.push('x-forwarded-proto', info.scheme);
-  if (!requestId) out.push(REQUEST_ID, randomUUID());
+  if (appendForwardedFor !== undefined) {
+    if (appendForwardedFor !== '') {
+      out[j++] = 'x-forwarded-for';
+      out[j++] = xff === undefined ? appendForwardedFor : `${xff}, ${appendForwardedFor}`;
+    } else if (xff !== undefined) {
+      out[j++] = 'x-forwarded-for';
+      out[j++] = xff;
+    }
+  }
+  if (!proto) {
+    out[j++] = 'x-forwarded-proto';
+    out[j++] = scheme;
+  }
+  if (!requestId) {
+    out[j++] = REQUEST_ID;
+    out[j++] = randomUUID();
+  }
+  out.length = j;
   return out;
 }
 

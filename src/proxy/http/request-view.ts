@@ -19,9 +19,16 @@ export class DownstreamRequest implements RequestView, HashRequestView {
     public path: string,
     /** The request's headers as received (an HTTP/2 request's pseudo-headers included). */
     readonly headers: HeaderList,
-    readonly sourceIp: string,
+    /** The downstream peer's address, or the socket to read it from when asked (most requests never ask). */
+    private readonly source: string | { readonly remoteAddress?: string | undefined } | undefined,
     readonly http2: boolean,
   ) {}
+
+  /** The downstream peer's address ('' when unknown). */
+  get sourceIp(): string {
+    const source = this.source;
+    return typeof source === 'string' ? source : (source?.remoteAddress ?? '');
+  }
 
   header(name: string): string | undefined {
     if (name.charCodeAt(0) === 58 /* ':' */) {

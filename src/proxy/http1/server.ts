@@ -146,6 +146,14 @@ export class Http1Request {
 
 type Listener = () => void;
 
+/** Who hears about a response's connection without registering closures (the router's exchange). */
+export interface ResponseObserver {
+  /** The connection closed before the response ended. */
+  onDownstreamClose(): void;
+  /** The socket drained after waitForDrain(). */
+  onDownstreamDrain(): void;
+}
+
 /** The response to one Http1Request, written straight to the socket (the surface of node's ServerResponse in use). */
 export class Http1Response {
   statusCode = 200;
@@ -158,6 +166,8 @@ export class Http1Response {
   private trailers: HeaderList | OutgoingHttpHeaders | undefined;
   private closeListeners: Listener[] | undefined;
   private drainListeners: Listener[] | undefined;
+  /** Hears close and drain like the listeners do, without a closure per request. */
+  observer: ResponseObserver | undefined;
 
   constructor(
     private readonly connection: Http1Connection,
@@ -223,8 +233,10 @@ export class Http1Response {
   /**
    * Writes body bytes; false when the socket's buffer is full. The head, when not sent yet, and a chunk's framing
    * leave in the same write as the bytes: one buffer for a chunk of up to COALESCE_BYTES, else one writev.
+   * `transient`: the chunk is a view of memory its owner reuses after this call (the upstream pool's read buffer),
+   * so bytes the socket may keep are copied.
    */
-  write(chunk: Uint8Array | string): boolean {
+  write(chunk: Uint8Array | string, transient = false): boolean {
     if (this.writableFinished) return false;
     if (!this.headersSent) this.writeHead(this.statusCode);
     const socket = this.req.socket;
@@ -236,22 +248,27 @@ export class Http1Response {
       }
       return true;
     }
-    if (head === undefined && !this.chunked) return socket.write(chunk);
+    if (head === undefined && !this.chunked) {
+      return socket.write(transient && typeof chunk !== 'string' ? Buffer.from(chunk) : chunk);
+    }
     this.head = undefined;
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     const prefix = this.chunked ? `${head ?? ''}${bytes.length.toString(16)}\r\n` : head!;
-    const suffixLength = this.chunked ? 2 : 0;
     if (bytes.length <= COALESCE_BYTES) {
-      const out = Buffer.allocUnsafe(prefix.length + bytes.length + suffixLength);
+      const end = prefix.length + bytes.length;
+      const out = Buffer.allocUnsafe(this.chunked ? end + 2 : end);
       out.write(prefix, 0, 'latin1');
       out.set(bytes, prefix.length);
-      if (suffixLength > 0) out.write('\r\n', prefix.length + bytes.length, 'latin1');
+      if (this.chunked) {
+        out[end] = 13;
+        out[end + 1] = 10;
+      }
       return socket.write(out);
     }
     socket.cork();
     socket.write(prefix, 'latin1');
-    let ok = socket.write(bytes);
-    if (suffixLength > 0) ok = socket.write('\r\n', 'latin1');
+    let ok = socket.write(transient ? Buffer.from(bytes) : bytes);
+    if (this.chunked) ok = socket.write('\r\n', 'latin1');
     socket.uncork();
     return ok;
   }
@@ -304,11 +321,17 @@ export class Http1Response {
     return this;
   }
 
-  /** The socket drained: the listeners waiting for it run once. */
+  /** The observer's onDownstreamDrain() is called once, when the socket drains. */
+  waitForDrain(): void {
+    this.connection.wantDrain(this);
+  }
+
+  /** The socket drained: the listeners waiting for it run once, and the observer hears it. */
   emitDrain(): void {
     const list = this.drainListeners;
     this.drainListeners = undefined;
     if (list !== undefined) for (const l of list) l();
+    this.observer?.onDownstreamDrain();
   }
 
   /** The connection closed before the response ended. */
@@ -316,6 +339,9 @@ export class Http1Response {
     const list = this.closeListeners;
     this.closeListeners = undefined;
     if (list !== undefined) for (const l of list) l();
+    const observer = this.observer;
+    this.observer = undefined;
+    observer?.onDownstreamClose();
   }
 }
 

@@ -59,6 +59,9 @@ const enum Body {
   Done,
 }
 
+/** What every non-streaming connection reads into (one read is handled, synchronously, before the next). */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
 /** Close a connection this long before the upstream's announced keep-alive timeout. */
 const KEEP_ALIVE_MARGIN_MS = 1000;
 const KEEP_ALIVE_TIMEOUT = /timeout\s*=\s*(\d+)/i;
@@ -109,8 +112,14 @@ export class PoolConnection implements ParserHandler, RequestCarrier, BodyFramin
 
   constructor(
     private readonly owner: ConnectionOwner,
-    /** A request this connection was opened for (the stale keep-alive retry), else it takes the pool's next. */
+    /** A request this connection was opened for (an upgrade, or the stale keep-alive retry), else the pool's next. */
     public bound?: PoolRequest,
+    /**
+     * Read as a stream ('data' events), so that a 101 can hand the socket over: for upgrade requests. Other
+     * connections read with `onread` into one buffer shared by all of them (no Readable machinery and no new
+     * buffer per read): every byte kept past the read's callback is copied (see onRead).
+     */
+    private readonly streaming = false,
   ) {
     const s = owner.settings;
     this.keepAliveMs = s.idleTimeoutMs;
@@ -122,10 +131,11 @@ export class PoolConnection implements ParserHandler, RequestCarrier, BodyFramin
       keepAlive: true,
       keepAliveInitialDelay: 60_000,
       ...(s.localAddress !== undefined ? { localAddress: s.localAddress } : {}),
+      ...(streaming ? {} : { onread: { buffer: READ_BUFFER, callback: this.onRead } }),
     });
     if (s.connectTimeoutMs > 0) this.connectTimer = setTimeout(this.onConnectTimeout, s.connectTimeoutMs);
     this.socket.once('connect', this.onSocketConnect);
-    this.socket.on('data', this.onSocketData);
+    if (streaming) this.socket.on('data', this.onSocketData);
     this.socket.on('end', this.onSocketEnd);
     this.socket.on('error', this.onSocketError);
     this.socket.on('close', this.onSocketClose);
@@ -298,6 +308,16 @@ export class PoolConnection implements ParserHandler, RequestCarrier, BodyFramin
     this.socket.destroy();
   };
 
+  /**
+   * Bytes read into READ_BUFFER, which the next read of any connection overwrites. What outlives this call is
+   * copied: a partial head or chunk line (the parser copies), input the parser did not take (leftover), bytes after
+   * a 101 (not reached: upgrades stream). Body chunks are views the handler must copy to keep (Http1Handler).
+   */
+  private readonly onRead = (n: number, buffer: Buffer): boolean => {
+    this.onSocketData(buffer.subarray(0, n));
+    return true;
+  };
+
   private readonly onSocketData = (data: Buffer): void => {
     if (this.state !== State.Busy) {
       // Bytes on an idle connection (a 408 before the upstream closes it, or garbage): it is not reused.
@@ -446,10 +466,11 @@ export class PoolConnection implements ParserHandler, RequestCarrier, BodyFramin
     this.parsing = false;
     if (this.state !== State.Busy) return;
     if (this.upgradeHead !== undefined && this.parser.upgraded) {
-      return this.handOver(consumed < data.length ? data.subarray(consumed) : undefined);
+      return this.handOver(consumed < data.length ? Buffer.from(data.subarray(consumed)) : undefined);
     }
     if (this.responseEnded) return this.finishResponse(consumed < data.length);
-    if (consumed < data.length) this.leftover = data.subarray(consumed);
+    // A copy: `data` may be the shared read buffer.
+    if (consumed < data.length) this.leftover = Buffer.from(data.subarray(consumed));
   }
 
   private finishResponse(bytesAfter: boolean): void {
@@ -475,6 +496,10 @@ export class PoolConnection implements ParserHandler, RequestCarrier, BodyFramin
 
   /** 101 to an upgrade request: the socket leaves the pool and goes to the handler, with any bytes after the head. */
   private handOver(rest: Buffer | undefined): void {
+    if (!this.streaming) {
+      // Only streaming connections carry upgrades (the pool opens one per upgrade request).
+      return this.fail(new Http1PoolError('UPSTREAM_PROTOCOL_ERROR', 'an upgrade on a pooled connection'));
+    }
     const request = this.detach()!;
     request.done = true;
     const head = this.upgradeHead!;

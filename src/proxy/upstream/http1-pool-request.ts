@@ -41,6 +41,7 @@ export interface Http1Controller {
 export interface Http1Handler {
   onRequestStart?(controller: Http1Controller, context: unknown): void;
   onResponseStart?(controller: Http1Controller, statusCode: number, headers: HeaderList, reason: string): void;
+  /** A view of bytes the connection reads into again after the call: copy it to keep it (or to write it later). */
   onResponseData?(controller: Http1Controller, chunk: Buffer): void;
   /** `trailers`: undefined when the response had none. */
   onResponseEnd?(controller: Http1Controller, trailers: HeaderList | undefined): void;

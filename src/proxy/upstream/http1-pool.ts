@@ -114,6 +114,8 @@ export class Http1Pool implements ConnectionOwner, RequestQueue {
       process.nextTick(failClosed, request, this.destroyed);
       return;
     }
+    // An upgrade leaves the pool with its socket after a 101: it gets a streaming connection of its own.
+    if (options.upgrade !== undefined) return this.open(request);
     const conn = this.idle.pop();
     if (conn !== undefined) return conn.start(request);
     this.enqueue(request);
@@ -240,7 +242,7 @@ export class Http1Pool implements ConnectionOwner, RequestQueue {
   }
 
   private open(bound: PoolRequest | undefined): void {
-    const conn = new PoolConnection(this, bound);
+    const conn = new PoolConnection(this, bound, bound?.options.upgrade !== undefined);
     this.connections.add(conn);
     this.connectingCount++;
   }

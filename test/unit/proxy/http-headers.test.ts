@@ -24,7 +24,13 @@ function upstreamRequestHeaders(
   authority: string,
   forwarded: typeof info,
 ): Record<string, string | string[] | undefined> {
-  return outgoingObject(upstreamList(headerList(incoming), authority, forwarded)) as Record<string, string>;
+  const list = upstreamList(
+    headerList(incoming),
+    authority,
+    forwarded.scheme,
+    forwarded.appendForwardedFor ? forwarded.remoteAddress : undefined,
+  );
+  return outgoingObject(list) as Record<string, string>;
 }
 
 test('hop-by-hop headers, pseudo-headers and the mesh-only flag header are not forwarded; host is the authority', () => {
@@ -95,14 +101,21 @@ test('x-request-id is added (a UUID) only when absent', () => {
   assert.equal(upstreamRequestHeaders({ 'x-request-id': 'abc' }, 'b', info)['x-request-id'], 'abc');
 });
 
+test('a header Connection lists is removed even when the proxy would add it, and added when absent', () => {
+  const out = upstreamList(['connection', 'x-request-id', 'x-request-id', 'client'], 'b', 'http', undefined);
+  assert.equal(findHeader(out, 'x-request-id'), undefined);
+  const fresh = upstreamList(['connection', 'x-request-id'], 'b', 'http', undefined);
+  assert.match(findHeader(fresh, 'x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+});
+
 test('the incoming list is not modified', () => {
   const incoming = ['connection', 'x-a', 'x-a', '1', 'host', 'h'];
-  upstreamList(incoming, 'b', info);
+  upstreamList(incoming, 'b', 'http', undefined);
   assert.deepEqual(incoming, ['connection', 'x-a', 'x-a', '1', 'host', 'h']);
 });
 
 test('a field received twice is forwarded as two fields, in order, with host first', () => {
-  const out = upstreamList(['accept', 'a', 'x-request-id', 'r', 'accept', 'b'], 'backend', info);
+  const out = upstreamList(['accept', 'a', 'x-request-id', 'r', 'accept', 'b'], 'backend', 'http', undefined);
   assert.deepEqual(out, [
     'host',
     'backend',
@@ -118,8 +131,7 @@ test('a field received twice is forwarded as two fields, in order, with host fir
 });
 
 test('x-forwarded-for received twice is joined before the peer is appended', () => {
-  const edge = { ...info, appendForwardedFor: true };
-  const out = upstreamList(['x-forwarded-for', '1.1.1.1', 'x-forwarded-for', '2.2.2.2'], 'b', edge);
+  const out = upstreamList(['x-forwarded-for', '1.1.1.1', 'x-forwarded-for', '2.2.2.2'], 'b', 'http', '10.0.0.7');
   assert.equal(headerValue(out, 'x-forwarded-for'), '1.1.1.1, 2.2.2.2, 10.0.0.7');
   assert.equal(out.filter((x) => x === 'x-forwarded-for').length, 1);
 });
