@@ -47,6 +47,31 @@ function handle(req: Http1Request, res: Http1Response): void {
     res.writeHead(413, { 'content-length': '4' });
     return res.end('big\n');
   }
+  if (path === '/list-chunked') {
+    // A header list, as the proxy passes an upstream's: framing fields in it are the server's to decide (dropped).
+    res.writeHead(200, ['content-type', 'text/plain', 'connection', 'keep-alive', 'x-two', 'a', 'x-two', 'b'], true);
+    res.write('one,');
+    res.write(Buffer.from('two'));
+    res.addTrailers(['x-sum', '2', 'x-sum', '3']);
+    return res.end();
+  }
+  if (path === '/list-length') {
+    res.writeHead(
+      200,
+      ['transfer-encoding', 'chunked', 'content-length', '2', 'x-echo', req.rawHeaders[1] ?? ''],
+      true,
+    );
+    return res.end('ok');
+  }
+  if (path === '/list-unsafe') {
+    try {
+      res.writeHead(200, ['x-bad', 'a\r\nx-injected: 1', 'content-length', '0']);
+    } catch (error) {
+      res.writeHead(500, { 'content-length': String((error as Error).message.length) });
+      return res.end((error as Error).message);
+    }
+    return res.end();
+  }
   if (path === '/chunked') {
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.write('one,');
@@ -125,6 +150,29 @@ describe('Http1Server', () => {
         'HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n',
     );
     assert.ok(r.closed);
+  });
+
+  test('a header list: written as given (repeats kept), framing fields dropped, chunked with trailers, HEAD and 1.0', async () => {
+    const r = await exchange(
+      'GET /list-chunked HTTP/1.1\r\nHost: a\r\n\r\nGET /list-length HTTP/1.1\r\nX-In: v\r\n\r\n' +
+        'HEAD /list-chunked HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
+    );
+    assert.equal(
+      r.text,
+      'HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nx-two: a\r\nx-two: b\r\ntransfer-encoding: chunked\r\n\r\n' +
+        '4\r\none,\r\n3\r\ntwo\r\n0\r\nx-sum: 2\r\nx-sum: 3\r\n\r\n' +
+        'HTTP/1.1 200 OK\r\ncontent-length: 2\r\nx-echo: v\r\n\r\nok' +
+        'HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nx-two: a\r\nx-two: b\r\nconnection: close\r\n\r\n',
+    );
+    assert.ok(r.closed);
+    const old = await exchange('GET /list-chunked HTTP/1.0\r\n\r\n');
+    assert.equal(
+      old.text,
+      'HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nx-two: a\r\nx-two: b\r\nconnection: close\r\n\r\none,two',
+    );
+    const unsafe = await exchange('GET /list-unsafe HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    assert.match(unsafe.text, /^HTTP\/1\.1 500 Internal Server Error\r\n[^]*invalid header value for x-bad$/);
+    assert.doesNotMatch(unsafe.text, /x-injected/);
   });
 
   test('header values are bytes: a value with octets above 0x7f comes back unchanged, head and body in one write', async () => {

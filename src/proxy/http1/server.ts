@@ -15,6 +15,7 @@ import { STATUS_CODES, type IncomingHttpHeaders, type OutgoingHttpHeaders } from
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { headersObject, type HeaderList } from '../http/headers.js';
+import { fieldSize, putField, putLatin1 } from './latin1.js';
 import { Http1Parser, HttpParseError, type MessageHead } from './parser.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -162,7 +163,12 @@ export class Http1Response {
   shouldKeepAlive: boolean;
   private chunked = false;
   private noBody = false;
-  private head: string | undefined;
+  /** The head not written yet: its size in bytes (0 once written or before writeHead), and its parts. */
+  private headSize = 0;
+  private statusLine = '';
+  private headList: HeaderList | undefined;
+  private headString: string | undefined;
+  private framing = '';
   private trailers: HeaderList | OutgoingHttpHeaders | undefined;
   private closeListeners: Listener[] | undefined;
   private drainListeners: Listener[] | undefined;
@@ -183,7 +189,8 @@ export class Http1Response {
   /**
    * Sets the status and headers (sent with the first body bytes). `trusted`: every name and value was already
    * checked for CR, LF and NUL where it came from (the proxy's parsers, nghttp2, the configuration's validation), so
-   * the per-value check that prevents header injection is skipped.
+   * the per-value check that prevents header injection is skipped. A header list is only measured here; its bytes
+   * are written into the buffer of the first write (latin1.ts).
    */
   writeHead(
     status: number,
@@ -191,43 +198,66 @@ export class Http1Response {
     trusted = false,
   ): this {
     if (this.headersSent) throw new Error('response headers already sent');
-    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
     let hasLength = false;
+    let size = 0;
     if (Array.isArray(headers)) {
       for (let i = 0; i < headers.length; i += 2) {
         const name = headers[i]!;
         const value = headers[i + 1]!;
         // The connection's framing is this server's to decide.
-        if (name.length === 10 || name.length === 17) {
-          if (name === 'connection' || name === 'keep-alive' || name === 'transfer-encoding') continue;
-        } else if (name.length === 14 && name === 'content-length') hasLength = true;
-        head += trusted ? `${name}: ${value}\r\n` : headerLine(name, value);
+        if (isFraming(name)) continue;
+        if (name.length === 14 && name === 'content-length') hasLength = true;
+        if (!trusted) checkField(name, value);
+        size += fieldSize(name, value);
       }
-    } else if (headers !== undefined) {
-      for (const name in headers) {
-        const value = (headers as OutgoingHttpHeaders)[name];
-        if (value === undefined) continue;
-        if (name === 'connection' || name === 'transfer-encoding' || name === 'keep-alive') continue;
-        if (name === 'content-length') hasLength = true;
-        if (typeof value === 'string') head += trusted ? `${name}: ${value}\r\n` : headerLine(name, value);
-        else if (Array.isArray(value)) for (const v of value) head += headerLine(name, v);
-        else head += headerLine(name, String(value));
+      this.headList = headers;
+    } else {
+      let head = '';
+      if (headers !== undefined) {
+        for (const name in headers) {
+          const value = (headers as OutgoingHttpHeaders)[name];
+          if (value === undefined) continue;
+          if (name === 'connection' || name === 'transfer-encoding' || name === 'keep-alive') continue;
+          if (name === 'content-length') hasLength = true;
+          if (typeof value === 'string') head += trusted ? `${name}: ${value}\r\n` : headerLine(name, value);
+          else if (Array.isArray(value)) for (const v of value) head += headerLine(name, v);
+          else head += headerLine(name, String(value));
+        }
       }
+      this.headString = head;
+      size = head.length;
     }
     this.noBody = status < 200 || status === 204 || status === 304 || this.req.method === 'HEAD';
     if (!hasLength && !this.noBody) {
-      if (this.req.httpVersionMinor >= 1) {
-        this.chunked = true;
-        head += 'transfer-encoding: chunked\r\n';
-      } else this.shouldKeepAlive = false;
+      if (this.req.httpVersionMinor >= 1) this.chunked = true;
+      else this.shouldKeepAlive = false;
     }
     if (this.connection.server.closing) this.shouldKeepAlive = false;
-    if (!this.shouldKeepAlive) head += 'connection: close\r\n';
-    else if (this.req.httpVersionMinor === 0) head += 'connection: keep-alive\r\n';
-    this.head = `${head}\r\n`;
+    this.statusLine = statusLine(status);
+    this.framing = framingLines(this.chunked, this.shouldKeepAlive, this.req.httpVersionMinor === 0);
+    this.headSize = this.statusLine.length + size + this.framing.length;
     this.statusCode = status;
     this.headersSent = true;
     return this;
+  }
+
+  /** Writes the pending head at the start of `out` (headSize bytes); returns where it ends. */
+  private putHead(out: Buffer): number {
+    let at = putLatin1(out, 0, this.statusLine);
+    const list = this.headList;
+    if (list !== undefined) {
+      for (let i = 0; i < list.length; i += 2) {
+        const name = list[i]!;
+        if (!isFraming(name)) at = putField(out, at, name, list[i + 1]!);
+      }
+      this.headList = undefined;
+    } else {
+      at = putLatin1(out, at, this.headString!);
+      this.headString = undefined;
+    }
+    at = putLatin1(out, at, this.framing);
+    this.headSize = 0;
+    return at;
   }
 
   /**
@@ -240,33 +270,39 @@ export class Http1Response {
     if (this.writableFinished) return false;
     if (!this.headersSent) this.writeHead(this.statusCode);
     const socket = this.req.socket;
-    const head = this.head;
+    const headSize = this.headSize;
     if (this.noBody || chunk.length === 0) {
-      if (head !== undefined) {
-        this.head = undefined;
-        return socket.write(head, 'latin1');
+      if (headSize > 0) {
+        const out = Buffer.allocUnsafe(headSize);
+        this.putHead(out);
+        return socket.write(out);
       }
       return true;
     }
-    if (head === undefined && !this.chunked) {
+    if (headSize === 0 && !this.chunked) {
       return socket.write(transient && typeof chunk !== 'string' ? Buffer.from(chunk) : chunk);
     }
-    this.head = undefined;
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    const prefix = this.chunked ? `${head ?? ''}${bytes.length.toString(16)}\r\n` : head!;
+    const sizeLine = this.chunked ? `${bytes.length.toString(16)}\r\n` : '';
     if (bytes.length <= COALESCE_BYTES) {
-      const end = prefix.length + bytes.length;
-      const out = Buffer.allocUnsafe(this.chunked ? end + 2 : end);
-      out.write(prefix, 0, 'latin1');
-      out.set(bytes, prefix.length);
+      const out = Buffer.allocUnsafe(headSize + sizeLine.length + bytes.length + (this.chunked ? 2 : 0));
+      let at = headSize > 0 ? this.putHead(out) : 0;
+      at = putLatin1(out, at, sizeLine);
+      out.set(bytes, at);
       if (this.chunked) {
-        out[end] = 13;
-        out[end + 1] = 10;
+        at += bytes.length;
+        out[at] = 13;
+        out[at + 1] = 10;
       }
       return socket.write(out);
     }
     socket.cork();
-    socket.write(prefix, 'latin1');
+    if (headSize > 0) {
+      const head = Buffer.allocUnsafe(headSize);
+      this.putHead(head);
+      socket.write(head);
+    }
+    if (sizeLine !== '') socket.write(sizeLine, 'latin1');
     let ok = socket.write(transient ? Buffer.from(bytes) : bytes);
     if (this.chunked) ok = socket.write('\r\n', 'latin1');
     socket.uncork();
@@ -281,10 +317,9 @@ export class Http1Response {
     if (this.writableFinished) return;
     if (chunk !== undefined && chunk.length > 0) this.write(chunk);
     if (!this.headersSent) this.writeHead(this.statusCode, { 'content-length': '0' });
-    let tail = this.head ?? '';
-    this.head = undefined;
+    let tail = '';
     if (this.chunked) {
-      tail += '0\r\n';
+      tail = '0\r\n';
       const trailers = this.trailers;
       if (Array.isArray(trailers)) {
         for (let i = 0; i < trailers.length; i += 2) tail += headerLine(trailers[i]!, trailers[i + 1]!);
@@ -298,7 +333,12 @@ export class Http1Response {
       }
       tail += '\r\n';
     }
-    if (tail !== '') this.req.socket.write(tail, 'latin1');
+    const headSize = this.headSize;
+    if (headSize > 0) {
+      const out = Buffer.allocUnsafe(headSize + tail.length);
+      putLatin1(out, this.putHead(out), tail);
+      this.req.socket.write(out);
+    } else if (tail !== '') this.req.socket.write(tail, 'latin1');
     this.writableFinished = true;
     this.closeListeners = undefined;
     this.drainListeners = undefined;
@@ -344,6 +384,35 @@ export class Http1Response {
     observer?.onDownstreamClose();
   }
 }
+
+/** Fields the server writes itself (a response's framing), whatever the headers given say. */
+function isFraming(name: string): boolean {
+  const n = name.length;
+  return (n === 10 && (name === 'connection' || name === 'keep-alive')) || (n === 17 && name === 'transfer-encoding');
+}
+
+function checkField(name: string, value: string): void {
+  headerLine(name, value);
+}
+
+const STATUS_LINES: string[] = [];
+
+/** `HTTP/1.1 <status> <reason>\r\n`, made once per status. */
+function statusLine(status: number): string {
+  return (STATUS_LINES[status] ??= `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`);
+}
+
+/** The framing fields the server adds and the head's final CRLF: one of six constants. */
+function framingLines(chunked: boolean, keepAlive: boolean, http10: boolean): string {
+  if (chunked) return keepAlive ? CHUNKED_END : CHUNKED_CLOSE_END;
+  if (!keepAlive) return CLOSE_END;
+  return http10 ? KEEP_ALIVE_END : '\r\n';
+}
+
+const CHUNKED_END = 'transfer-encoding: chunked\r\n\r\n';
+const CHUNKED_CLOSE_END = 'transfer-encoding: chunked\r\nconnection: close\r\n\r\n';
+const CLOSE_END = 'connection: close\r\n\r\n';
+const KEEP_ALIVE_END = 'connection: keep-alive\r\n\r\n';
 
 function headerLine(name: string, value: string): string {
   // A value with CR, LF or NUL would split the response (header injection): refuse it like node's ServerResponse.

@@ -161,7 +161,7 @@ export class PoolConnection implements ParserHandler, RequestCarrier, BodyFramin
     this.keepAlive = true;
     const options = request.options;
     const max = this.owner.settings.maxRequestsPerConnection;
-    let head: string;
+    let head: Buffer;
     try {
       head = serializeHead(options, this.owner.settings.authority, max > 0 && this.served >= max, this);
     } catch (error) {
@@ -176,7 +176,7 @@ export class PoolConnection implements ParserHandler, RequestCarrier, BodyFramin
     this.socket.ref();
     this.parser.setRequestMethod(options.method);
     this.parser.resume();
-    this.socket.write(head, 'latin1');
+    this.socket.write(head);
     const body = options.body;
     if (body === null) this.bodyState = Body.Done;
     else this.sendBody(body);

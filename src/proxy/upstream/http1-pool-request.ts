@@ -11,6 +11,7 @@
  */
 import type { Duplex, Readable } from 'node:stream';
 import type { HeaderList } from '../http/headers.js';
+import { fieldSize, putField, putLatin1 } from '../http1/latin1.js';
 import { Http1PoolError } from './http1-pool-errors.js';
 
 export interface Http1DispatchOptions {
@@ -136,67 +137,111 @@ export interface BodyFraming {
 
 /**
  * The request head: request line, headers, and the ones the pool adds (Host when missing, `Transfer-Encoding:
- * chunked` for a body without Content-Length, the upgrade pair, `Connection: close` on a connection's last request).
- * Returns the head and fills in the body's framing; throws Http1PoolError('INVALID_REQUEST') on CR/LF/NUL.
+ * chunked` for a body without Content-Length, the upgrade pair, `Connection: close` on a connection's last request),
+ * as the bytes to write. Fills in the body's framing; throws Http1PoolError('INVALID_REQUEST') on CR/LF/NUL.
+ * A header list is measured, then written into one buffer (latin1.ts); an object goes through a string.
  */
 export function serializeHead(
   options: Http1DispatchOptions,
   defaultHost: string,
   lastOnConnection: boolean,
   framing: BodyFraming,
-): string {
+): Buffer {
   const { method, path, headers, body, upgrade } = options;
   const check = options.trusted !== true;
   if (UNSAFE_PATH.test(path) || (check && UNSAFE.test(method))) throw invalid('the request path or method');
+  if (upgrade !== undefined && UNSAFE.test(upgrade)) throw invalid('the upgrade protocol');
+  if (!Array.isArray(headers))
+    return Buffer.from(serializeObjectHead(options, defaultHost, lastOnConnection, framing), 'latin1');
+  let host = defaultHost;
+  let length: string | undefined;
+  let te = false;
+  // Pass 1: what is sent, checked and measured.
+  let size = method.length + path.length + 12; // `${method} ${path} HTTP/1.1\r\n`
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    const value = headers[i + 1]!;
+    if (HOP_BY_HOP.has(name)) {
+      if (name === 'host') host = value;
+      else if (name === 'te' && value === 'trailers') te = true;
+      continue;
+    }
+    if (check && (UNSAFE.test(name) || UNSAFE.test(value))) throw invalid(`header ${JSON.stringify(name)}`);
+    if (name.length === 14 && name === 'content-length') length = value;
+    size += fieldSize(name, value);
+  }
+  if (UNSAFE.test(host)) throw invalid('header host');
+  const chunked = body !== null && length === undefined;
+  const extra =
+    (te ? TE_TRAILERS : '') +
+    (chunked ? CHUNKED : '') +
+    (upgrade !== undefined ? `connection: upgrade\r\nupgrade: ${upgrade}\r\n` : lastOnConnection ? CLOSE : '');
+  size += fieldSize('host', host) + extra.length + 2;
+  // Pass 2: the bytes.
+  const out = Buffer.allocUnsafe(size);
+  let at = putLatin1(out, 0, method);
+  out[at++] = 32;
+  at = putLatin1(out, at, path);
+  at = putLatin1(out, at, ' HTTP/1.1\r\n');
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    if (!HOP_BY_HOP.has(name)) at = putField(out, at, name, headers[i + 1]!);
+  }
+  at = putField(out, at, 'host', host);
+  at = putLatin1(out, at, extra);
+  out[at++] = 13;
+  out[at] = 10;
+  framing.chunked = chunked;
+  framing.bodyLength = length === undefined ? -1 : Number(length);
+  return out;
+}
+
+const TE_TRAILERS = 'te: trailers\r\n';
+const CHUNKED = 'transfer-encoding: chunked\r\n';
+const CLOSE = 'connection: close\r\n';
+
+/** serializeHead for headers given as an object (tests, benchmarks, rare callers): the head as a string. */
+function serializeObjectHead(
+  options: Http1DispatchOptions,
+  defaultHost: string,
+  lastOnConnection: boolean,
+  framing: BodyFraming,
+): string {
+  const { method, path, body, upgrade } = options;
+  const headers = options.headers as Record<string, string | string[] | number | undefined>;
+  const check = options.trusted !== true;
   let head = `${method} ${path} HTTP/1.1\r\n`;
   let host = defaultHost;
   let length: string | undefined;
   let te = false;
-  if (Array.isArray(headers)) {
-    for (let i = 0; i < headers.length; i += 2) {
-      const name = headers[i]!;
-      const value = headers[i + 1]!;
-      if (HOP_BY_HOP.has(name)) {
-        if (name === 'host') host = value;
-        else if (name === 'te' && value === 'trailers') te = true;
-        continue;
-      }
-      if (check && (UNSAFE.test(name) || UNSAFE.test(value))) throw invalid(`header ${JSON.stringify(name)}`);
-      if (name.length === 14 && name === 'content-length') length = value;
-      head += `${name}: ${value}\r\n`;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (HOP_BY_HOP.has(name)) {
+      if (name === 'host') host = String(value);
+      else if (name === 'te' && value === 'trailers') te = true;
+      continue;
     }
-  } else {
-    for (const name in headers) {
-      const value = headers[name];
-      if (value === undefined) continue;
-      if (HOP_BY_HOP.has(name)) {
-        if (name === 'host') host = String(value);
-        else if (name === 'te' && value === 'trailers') te = true;
-        continue;
+    if (check && UNSAFE.test(name)) throw invalid(`header ${JSON.stringify(name)}`);
+    if (typeof value === 'object') {
+      for (const v of value) {
+        if (check && UNSAFE.test(v)) throw invalid(`header ${name}`);
+        head += `${name}: ${v}\r\n`;
       }
-      if (check && UNSAFE.test(name)) throw invalid(`header ${JSON.stringify(name)}`);
-      if (typeof value === 'object') {
-        for (const v of value) {
-          if (check && UNSAFE.test(v)) throw invalid(`header ${name}`);
-          head += `${name}: ${v}\r\n`;
-        }
-        continue;
-      }
-      const text = String(value);
-      if (check && UNSAFE.test(text)) throw invalid(`header ${JSON.stringify(name)}`);
-      if (name === 'content-length') length = text;
-      head += `${name}: ${text}\r\n`;
+      continue;
     }
+    const text = String(value);
+    if (check && UNSAFE.test(text)) throw invalid(`header ${JSON.stringify(name)}`);
+    if (name === 'content-length') length = text;
+    head += `${name}: ${text}\r\n`;
   }
   if (UNSAFE.test(host)) throw invalid('header host');
   head += `host: ${host}\r\n`;
-  if (te) head += 'te: trailers\r\n';
+  if (te) head += TE_TRAILERS;
   const chunked = body !== null && length === undefined;
-  if (chunked) head += 'transfer-encoding: chunked\r\n';
-  if (upgrade !== undefined) {
-    if (UNSAFE.test(upgrade)) throw invalid('the upgrade protocol');
-    head += `connection: upgrade\r\nupgrade: ${upgrade}\r\n`;
-  } else if (lastOnConnection) head += 'connection: close\r\n';
+  if (chunked) head += CHUNKED;
+  if (upgrade !== undefined) head += `connection: upgrade\r\nupgrade: ${upgrade}\r\n`;
+  else if (lastOnConnection) head += CLOSE;
   framing.chunked = chunked;
   framing.bodyLength = length === undefined ? -1 : Number(length);
   return `${head}\r\n`;
