@@ -16,19 +16,35 @@ import type { HeaderMutations } from '../config/index.js';
 /** `[name, value, name, value, ...]`, names lowercase. */
 export type HeaderList = string[];
 
-/** Never forwarded: connection-level headers, and those HTTP/2 forbids. `te: trailers` is kept for gRPC. */
-const HOP_BY_HOP: ReadonlySet<string> = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'transfer-encoding',
-  'upgrade',
-  'http2-settings',
-  'expect',
-  'host',
-]);
+/**
+ * Never forwarded: connection-level headers, and those HTTP/2 forbids (`te: trailers` is kept for gRPC): connection,
+ * keep-alive, proxy-connection, proxy-authenticate, proxy-authorization, transfer-encoding, upgrade, http2-settings,
+ * expect, and host (the proxy sets it). A switch on the length, not a Set: a Set hashes every new name string.
+ */
+function isHopByHop(name: string): boolean {
+  switch (name.length) {
+    case 4:
+      return name === 'host';
+    case 6:
+      return name === 'expect';
+    case 7:
+      return name === 'upgrade';
+    case 10:
+      return name === 'connection' || name === 'keep-alive';
+    case 14:
+      return name === 'http2-settings';
+    case 16:
+      return name === 'proxy-connection';
+    case 17:
+      return name === 'transfer-encoding';
+    case 18:
+      return name === 'proxy-authenticate';
+    case 19:
+      return name === 'proxy-authorization';
+    default:
+      return false;
+  }
+}
 
 export const REQUEST_ID = 'x-request-id';
 
@@ -109,7 +125,7 @@ export function upstreamRequestHeaders(
     const name = incoming[i]!;
     const value = incoming[i + 1]!;
     if (name.charCodeAt(0) === 58 /* ':' */) continue;
-    if (HOP_BY_HOP.has(name)) {
+    if (isHopByHop(name)) {
       if (name === 'connection') connection = connection === undefined ? value : `${connection},${value}`;
       continue;
     }
@@ -176,7 +192,7 @@ export function stripResponseHopByHop(list: HeaderList): HeaderList {
   for (let i = 0; i < list.length; i += 2) {
     const name = list[i]!;
     if (name.charCodeAt(0) === 58 /* ':' */) continue;
-    if (HOP_BY_HOP.has(name) && name !== 'host') {
+    if (isHopByHop(name) && name !== 'host') {
       if (name === 'connection') listed = listed === undefined ? list[i + 1] : `${listed},${list[i + 1]!}`;
       continue;
     }

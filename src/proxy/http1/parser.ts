@@ -500,11 +500,91 @@ function parseFields(text: string, from: number, out: string[]): void {
     for (let i = vs; i < ve; i++) {
       if (FIELD_VALUE[text.charCodeAt(i)] === 0) throw new HttpParseError('INVALID_HEADER', 'invalid header value');
     }
-    // Names are lowercased once, here (most clients and servers send them lowercase or in a few fixed spellings).
-    const name = text.slice(pos, colon);
-    out.push(upper ? name.toLowerCase() : name, text.slice(vs, ve));
+    // Names are lowercased once, here; a well-known name becomes its interned constant (no new string, and later
+    // comparisons and lookups are pointer compares).
+    let name = knownName(text, pos, colon);
+    if (name === undefined) {
+      name = text.slice(pos, colon);
+      if (upper) name = name.toLowerCase();
+    }
+    out.push(name, text.slice(vs, ve));
     pos = eol + 2;
   }
+}
+
+/** Header names most messages carry, lowercase, by length: the parser answers them with these constants. */
+const KNOWN_NAMES: (readonly string[] | undefined)[] = [];
+for (const name of [
+  'accept',
+  'accept-encoding',
+  'accept-language',
+  'accept-ranges',
+  'age',
+  'authorization',
+  'cache-control',
+  'connection',
+  'content-encoding',
+  'content-length',
+  'content-type',
+  'cookie',
+  'date',
+  'etag',
+  'expect',
+  'expires',
+  'grpc-accept-encoding',
+  'grpc-encoding',
+  'grpc-message',
+  'grpc-status',
+  'grpc-timeout',
+  'host',
+  'if-modified-since',
+  'if-none-match',
+  'keep-alive',
+  'last-modified',
+  'location',
+  'origin',
+  'pragma',
+  'range',
+  'referer',
+  'server',
+  'set-cookie',
+  'te',
+  'traceparent',
+  'tracestate',
+  'transfer-encoding',
+  'upgrade',
+  'user-agent',
+  'vary',
+  'x-b3-parentspanid',
+  'x-b3-sampled',
+  'x-b3-spanid',
+  'x-b3-traceid',
+  'x-envoy-attempt-count',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-request-id',
+  'x-shoal-response-flags',
+]) {
+  KNOWN_NAMES[name.length] = [...(KNOWN_NAMES[name.length] ?? []), name];
+}
+
+/** The constant for the well-known header name at text[from, to) in any case, or undefined. */
+function knownName(text: string, from: number, to: number): string | undefined {
+  const length = to - from;
+  const candidates = KNOWN_NAMES[length];
+  if (candidates === undefined) return undefined;
+  for (let k = 0; k < candidates.length; k++) {
+    const known = candidates[k]!;
+    let i = 0;
+    for (; i < length; i++) {
+      let c = text.charCodeAt(from + i);
+      if (c >= 65 && c <= 90) c |= 0x20;
+      if (c !== known.charCodeAt(i)) break;
+    }
+    if (i === length) return known;
+  }
+  return undefined;
 }
 
 /**

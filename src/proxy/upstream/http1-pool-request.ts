@@ -115,16 +115,29 @@ export class PoolRequest implements Http1Controller {
   }
 }
 
-/** Request headers never sent upstream as given (RFC 9110 7.6.1); `te` only as `trailers`. */
-const HOP_BY_HOP: ReadonlySet<string> = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'te',
-  'host',
-]);
+/**
+ * Request headers never sent upstream as given (RFC 9110 7.6.1): connection, keep-alive, proxy-connection,
+ * transfer-encoding, upgrade, te (only as `trailers`), host (set by the pool). A switch on the length, not a Set (a
+ * Set hashes every new name string).
+ */
+function isHopByHop(name: string): boolean {
+  switch (name.length) {
+    case 2:
+      return name === 'te';
+    case 4:
+      return name === 'host';
+    case 7:
+      return name === 'upgrade';
+    case 10:
+      return name === 'connection' || name === 'keep-alive';
+    case 16:
+      return name === 'proxy-connection';
+    case 17:
+      return name === 'transfer-encoding';
+    default:
+      return false;
+  }
+}
 const UNSAFE = /[\r\n\0]/;
 const UNSAFE_PATH = /[\s\0]/;
 
@@ -161,7 +174,7 @@ export function serializeHead(
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i]!;
     const value = headers[i + 1]!;
-    if (HOP_BY_HOP.has(name)) {
+    if (isHopByHop(name)) {
       if (name === 'host') host = value;
       else if (name === 'te' && value === 'trailers') te = true;
       continue;
@@ -185,7 +198,7 @@ export function serializeHead(
   at = putLatin1(out, at, ' HTTP/1.1\r\n');
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i]!;
-    if (!HOP_BY_HOP.has(name)) at = putField(out, at, name, headers[i + 1]!);
+    if (!isHopByHop(name)) at = putField(out, at, name, headers[i + 1]!);
   }
   at = putField(out, at, 'host', host);
   at = putLatin1(out, at, extra);
@@ -217,7 +230,7 @@ function serializeObjectHead(
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined) continue;
-    if (HOP_BY_HOP.has(name)) {
+    if (isHopByHop(name)) {
       if (name === 'host') host = String(value);
       else if (name === 'te' && value === 'trailers') te = true;
       continue;

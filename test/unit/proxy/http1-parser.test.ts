@@ -64,6 +64,32 @@ describe('Http1Parser: requests', () => {
     assert.equal(m!.body, '');
   });
 
+  test('well-known names in any case come out lowercase, like the others; near misses stay themselves', () => {
+    const [m] = parse(
+      'request',
+      'GET / HTTP/1.1\r\nHOST: a\r\nX-Request-ID: r\r\nuser-agent: u\r\nContent-Lengtx: 1\r\nX-Forwarded-Protx: p\r\n' +
+        'Te: trailers\r\nX-Unknown-Name: v\r\n\r\n',
+    );
+    assert.deepEqual(m!.head.headers, [
+      'host',
+      'a',
+      'x-request-id',
+      'r',
+      'user-agent',
+      'u',
+      'content-lengtx',
+      '1',
+      'x-forwarded-protx',
+      'p',
+      'te',
+      'trailers',
+      'x-unknown-name',
+      'v',
+    ]);
+    assert.equal(m!.head.host, 'a');
+    assert.equal(m!.head.contentLength, -1);
+  });
+
   test('pipelined requests, a Content-Length body, and leading empty lines', () => {
     const input =
       '\r\nPOST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello worldGET /q HTTP/1.1\r\nHost: a\r\n\r\n';
