@@ -32,6 +32,12 @@ describe('sidecar over HTTP/1.1 (real processes)', () => {
     assert.equal(applied.code, 0, applied.stderr);
     const serverIp = podIp();
     app = await startEchoApp(serverIp, 'backend-1', (req, res) => {
+      if (req.url === '/stall') {
+        // The head and a first piece of the body, then nothing until the connection closes.
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('partial');
+        return true;
+      }
       if (req.url !== '/slow') return false;
       setTimeout(() => {
         res.writeHead(200, { 'content-type': 'text/plain' });
@@ -173,6 +179,48 @@ spec:
     assert.equal(slow.headers['x-route'], undefined, 'the in-flight request kept the route it started with');
     const deleted = await runCli(['delete', 'virtualservice', 'backend'], control.env);
     assert.equal(deleted.code, 0, deleted.stderr);
+  });
+
+  it('enforces a route timeout: 504 UT before the response starts, a reset flagged UT after it started', async () => {
+    const vs = `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: backend }
+spec:
+  hosts: [backend]
+  http:
+  - timeout: 0.4s
+    headers: { response: { set: { x-route: timed } } }
+    route: [{ destination: { host: backend } }]
+`;
+    const applied = await runCli(['apply', '-f', '-'], control.env, vs);
+    assert.equal(applied.code, 0, applied.stderr);
+    try {
+      await waitUntil(
+        async () => (await send(client.outbound, { headers: { host } })).headers['x-route'] === 'timed',
+        5000,
+        'the route with a timeout in force',
+      );
+      const began = Date.now();
+      const slow = await send(client.outbound, { path: '/slow', headers: { host } });
+      assert.equal(slow.status, 504);
+      assert.equal(slow.headers['x-shoal-response-flags'], 'UT');
+      assert.ok(Date.now() - began < 1400, 'answered at the timeout, not when the app answered');
+      const flagged = async (): Promise<number> => {
+        const metrics = (await send(`http://${client.podIp}:15090/stats/prometheus`)).text;
+        const line = metrics
+          .split('\n')
+          .find((l) => l.startsWith('istio_requests_total{') && l.includes('response_flags="UT"'));
+        return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+      };
+      const before = await flagged();
+      // The app sends its head and part of the body, then stalls: the client sees the connection reset.
+      await assert.rejects(send(client.outbound, { path: '/stall', headers: { host } }));
+      assert.equal(await flagged(), before + 1, 'the reset counted as a timeout (UT), not an upstream reset (UR)');
+    } finally {
+      const deleted = await runCli(['delete', 'virtualservice', 'backend'], control.env);
+      assert.equal(deleted.code, 0, deleted.stderr);
+    }
   });
 
   it('on SIGTERM withdraws its endpoint, finishes and exits 0', async () => {

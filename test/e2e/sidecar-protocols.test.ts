@@ -122,7 +122,11 @@ function webHandler(req: AnyReq, res: AnyRes): void {
       (res as ServerResponse).write(c);
     });
     req.on('end', () => {
-      res.addTrailers({ 'x-body-sha256': hash.digest('hex') });
+      // The request's trailers (forwarded by both sidecars) come back as a response trailer.
+      res.addTrailers({
+        'x-body-sha256': hash.digest('hex'),
+        'x-request-trailers': JSON.stringify(req.trailers),
+      });
       res.end();
     });
     return;
@@ -690,6 +694,35 @@ describe('sidecar protocols: h2c, gRPC, WebSocket, big streams, trailers, resets
     assert.equal(r.headers['transfer-encoding'], 'chunked');
     assert.equal(r.body.toString(), parts.join(''));
     assert.equal(r.trailers['x-body-sha256'], createHash('sha256').update(parts.join('')).digest('hex'));
+  });
+
+  it('forwards HTTP/1.1 request trailers of a chunked body, without fields a trailer may not carry', async () => {
+    const reply = await new Promise<{ status: number; trailers: Record<string, string | undefined> }>(
+      (resolve, reject) => {
+        const req = request(
+          {
+            host: client.podIp,
+            port: 15001,
+            method: 'POST',
+            path: '/echo-chunked',
+            headers: { host: WEB, 'transfer-encoding': 'chunked', trailer: 'x-client-sum' },
+            agent: false,
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, trailers: res.trailers }));
+            res.on('error', reject);
+          },
+        );
+        req.on('error', reject);
+        req.write('one,');
+        req.write('two');
+        req.addTrailers({ 'X-Client-Sum': 'abc', 'content-length': '7', host: 'elsewhere' });
+        req.end();
+      },
+    );
+    assert.equal(reply.status, 200);
+    assert.deepEqual(JSON.parse(reply.trailers['x-request-trailers'] ?? '{}'), { 'x-client-sum': 'abc' });
   });
 
   it('resets the client when the app drops the connection mid-body, without hanging', async () => {

@@ -56,6 +56,14 @@ export class Exchange implements Http1Handler, Http1DispatchOptions, ResponseObs
   readonly trusted = true;
   readonly upgrade = undefined;
 
+  /** The downstream request's trailers, once its body has ended (Http1DispatchOptions.requestTrailers). */
+  get requestTrailers(): HeaderList | undefined {
+    const req = this.req;
+    if (req.httpVersionMajor !== 2) return (req as Http1Request).trailers;
+    const trailers = req.trailers as IncomingHttpHeaders | undefined;
+    return trailers === undefined ? undefined : headerList(trailers);
+  }
+
   private attempts = 0;
   private tried: string[] | readonly string[] = NO_PREVIOUS;
   private picked: PickComplete | undefined;
@@ -386,9 +394,10 @@ export class Exchange implements Http1Handler, Http1DispatchOptions, ResponseObs
       return this.scheduleRetry();
     }
     if (this.responding) {
-      this.abortUpstream();
+      // Completed first: the abort reports back as an attempt error, which must not turn the flag into UR.
       this.resetDownstream();
-      return this.complete(this.status, 'UT');
+      this.complete(this.status, 'UT');
+      return this.abortUpstream();
     }
     this.discarding = true;
     this.abortUpstream();

@@ -15,7 +15,14 @@ import { connect, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { Http1Parser, HttpParseError, type MessageHead, type ParserHandler } from '../http1/parser.js';
 import { connectError, Http1PoolError, resetError } from './http1-pool-errors.js';
-import { serializeHead, type BodyFraming, type PoolRequest, type RequestCarrier } from './http1-pool-request.js';
+import { fieldSize, putField, putLatin1 } from '../http1/latin1.js';
+import {
+  isHopByHop,
+  serializeHead,
+  type BodyFraming,
+  type PoolRequest,
+  type RequestCarrier,
+} from './http1-pool-request.js';
 
 /** What a connection needs of its pool. */
 export interface ConnectionOwner {
@@ -67,6 +74,35 @@ const KEEP_ALIVE_MARGIN_MS = 1000;
 const KEEP_ALIVE_TIMEOUT = /timeout\s*=\s*(\d+)/i;
 const CRLF = '\r\n';
 const LAST_CHUNK = '0\r\n\r\n';
+
+/**
+ * The last chunk with a request's trailer fields (RFC 9112 7.1.2). Fields a trailer may not carry (framing,
+ * routing: the hop-by-hop set, Content-Length, pseudo-headers) and any with CR, LF or NUL are left out.
+ */
+function lastChunkWithTrailers(trailers: readonly string[]): Buffer {
+  let size = 5;
+  for (let i = 0; i < trailers.length; i += 2) {
+    if (trailerAllowed(trailers[i]!, trailers[i + 1]!)) size += fieldSize(trailers[i]!, trailers[i + 1]!);
+  }
+  const out = Buffer.allocUnsafe(size);
+  let at = putLatin1(out, 0, '0\r\n');
+  for (let i = 0; i < trailers.length; i += 2) {
+    if (trailerAllowed(trailers[i]!, trailers[i + 1]!)) at = putField(out, at, trailers[i]!, trailers[i + 1]!);
+  }
+  out[at++] = 13;
+  out[at] = 10;
+  return out;
+}
+
+function trailerAllowed(name: string, value: string): boolean {
+  return (
+    !isHopByHop(name) &&
+    name !== 'content-length' &&
+    name.charCodeAt(0) !== 58 /* ':' */ &&
+    !/[\r\n\0]/.test(name) &&
+    !/[\r\n\0]/.test(value)
+  );
+}
 
 export class PoolConnection implements ParserHandler, RequestCarrier, BodyFraming {
   private state = State.Connecting;
@@ -416,8 +452,11 @@ export class PoolConnection implements ParserHandler, RequestCarrier, BodyFramin
   private readonly onBodyEnd = (): void => {
     if (this.bodyState !== Body.Sending) return;
     if (!this.chunked && this.bodySent !== this.bodyLength) return this.failBody('shorter than its Content-Length');
+    const trailers = this.chunked ? this.request?.options.requestTrailers : undefined;
     this.detachBody();
-    if (this.chunked) this.socket.write(LAST_CHUNK, 'latin1');
+    if (!this.chunked) return;
+    if (trailers === undefined || trailers.length === 0) this.socket.write(LAST_CHUNK, 'latin1');
+    else this.socket.write(lastChunkWithTrailers(trailers));
   };
 
   private readonly onBodyError = (error: Error): void => {

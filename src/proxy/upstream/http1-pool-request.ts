@@ -21,6 +21,11 @@ export interface Http1DispatchOptions {
   headers: HeaderList | Record<string, string | string[] | number | undefined>;
   /** The request body, streamed (Content-Length as given, else chunked); null for none. */
   body: Readable | null;
+  /**
+   * Trailer fields to send after a chunked body, read when the body has ended (a proxied request's trailers arrive
+   * after its body). Ignored for a body sent with Content-Length.
+   */
+  readonly requestTrailers?: HeaderList | undefined;
   /** Ask for a protocol upgrade (`Connection: upgrade`, `Upgrade: <value>`); a 101 hands the socket over. */
   upgrade?: string | undefined;
   /**
@@ -120,7 +125,7 @@ export class PoolRequest implements Http1Controller {
  * transfer-encoding, upgrade, te (only as `trailers`), host (set by the pool). A switch on the length, not a Set (a
  * Set hashes every new name string).
  */
-function isHopByHop(name: string): boolean {
+export function isHopByHop(name: string): boolean {
   switch (name.length) {
     case 2:
       return name === 'te';
