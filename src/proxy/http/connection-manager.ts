@@ -8,7 +8,6 @@
  * HTTP/1.1 upgrades (WebSocket) are forwarded as upgrades; `CONNECT host:port` opens a TCP tunnel when a route
  * with a connect matcher sends it to a cluster.
  */
-import type { Http2ServerRequest } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Logger } from '../../core/logger.js';
 import {
@@ -27,6 +26,7 @@ import {
 import { matchHeader } from '../config/matchers.js';
 import { computeRequestHash, parseHashPolicies, type HashMethod } from '../lb/hash-policy.js';
 import type { Http1Request, Http1Response } from '../http1/server.js';
+import type { H2Request } from '../http2/downstream.js';
 import { ProxyFailure, syntheticResponse, type ResponseFlag } from './rescue.js';
 import { classifyFailure } from './retry.js';
 import type { ClusterManager, UpstreamCluster } from '../upstream/cluster-manager.js';
@@ -36,7 +36,7 @@ import { findHeader, removeHeader, upstreamRequestHeaders, type HeaderList } fro
 import { DownstreamRequest, splitTarget } from './request-view.js';
 import { openTunnel, splitAuthority } from './tunnel.js';
 
-export type DownstreamReq = Http1Request | Http2ServerRequest;
+export type DownstreamReq = Http1Request | H2Request;
 
 /** What a listener's connection manager reads at request time (swapped whole on a configuration change). */
 export interface ListenerState {
@@ -129,7 +129,7 @@ export class HttpConnectionManager implements ExchangeOwner {
     this.state = state;
   }
 
-  /** The 'request' handler for both the HTTP/1.1 and the HTTP/2 (compat) servers. */
+  /** Every request, from the HTTP/1.1 server and from HTTP/2 streams (http2/downstream.ts). */
   readonly onRequest = (req: DownstreamReq, res: DownstreamRes): void => {
     const started = performance.now();
     const stats = this.ctx.stats;
@@ -143,7 +143,7 @@ export class HttpConnectionManager implements ExchangeOwner {
       authority = h[':authority'] ?? h.host ?? '';
       path = h[':path'] ?? '/';
     } else {
-      const r = req as Http1Request;
+      const r = req;
       const url = r.url;
       if (url.charCodeAt(0) === 47 /* '/' */) {
         // Origin form, by far the most common: no target to split.
@@ -200,7 +200,7 @@ export class HttpConnectionManager implements ExchangeOwner {
       requestMutations,
       responseMutations,
       cluster.lb.usesHash ? computeRequestHash(hashPolicyOf(route, action), request) : undefined,
-      http2 ? req.stream.endAfterHeaders : (req as Http1Request).body === null,
+      http2 ? req.stream.endAfterHeaders : req.body === null,
       started,
     );
     if (fault !== undefined && this.applyFault(fault, request, cluster, exchange)) return;

@@ -8,13 +8,14 @@
  * the downstream is reset, never left hanging.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import { constants as h2, type ClientHttp2Stream, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import { constants as h2, type ClientHttp2Stream } from 'node:http2';
 import type { Readable } from 'node:stream';
 import type { ForwardAction, HeaderMutations, LbEndpoint as ConfigLbEndpoint, Route } from '../config/index.js';
 import type { PickComplete } from '../lb/types.js';
 import type { UpstreamCluster } from '../upstream/cluster-manager.js';
 import type { Http1Controller, Http1DispatchOptions, Http1Handler } from '../upstream/http1-pool.js';
 import { Http1Response, type Http1Request, type ResponseObserver } from '../http1/server.js';
+import type { H2Request, H2Response } from '../http2/downstream.js';
 import type { DownstreamReq } from './connection-manager.js';
 import {
   applyMutations,
@@ -30,7 +31,7 @@ import type { DownstreamRequest } from './request-view.js';
 import { ProxyFailure, syntheticResponse, type ResponseFlag } from './rescue.js';
 import { backOffMs, classifyFailure, retriableFailure, retriableResponse, type AttemptFailure } from './retry.js';
 
-export type DownstreamRes = Http1Response | Http2ServerResponse;
+export type DownstreamRes = Http1Response | H2Response;
 
 /** Who hears that an exchange is over (the connection manager: statistics and the access log). */
 export interface ExchangeOwner {
@@ -59,8 +60,8 @@ export class Exchange implements Http1Handler, Http1DispatchOptions, ResponseObs
   /** The downstream request's trailers, once its body has ended (Http1DispatchOptions.requestTrailers). */
   get requestTrailers(): HeaderList | undefined {
     const req = this.req;
-    if (req.httpVersionMajor !== 2) return (req as Http1Request).trailers;
-    const trailers = req.trailers as IncomingHttpHeaders | undefined;
+    if (req.httpVersionMajor !== 2) return req.trailers;
+    const trailers = req.trailers;
     return trailers === undefined ? undefined : headerList(trailers);
   }
 
@@ -219,7 +220,7 @@ export class Exchange implements Http1Handler, Http1DispatchOptions, ResponseObs
       bodyOf(req, request.http2)?.pipe(stream);
       if (request.http2) {
         // Request trailers (gRPC clients rarely send them, but HTTP/2 allows them).
-        (req as Http2ServerRequest).stream.once('trailers', (t: OutgoingHttpHeaders) => {
+        (req as H2Request).stream.once('trailers', (t: OutgoingHttpHeaders) => {
           stream.sendTrailers(stripPseudo(t));
         });
       }
@@ -506,7 +507,7 @@ export function endResponse(res: DownstreamRes, body?: string | Uint8Array): voi
 
 /** The downstream request's body as a stream: an HTTP/2 request is one; an HTTP/1 request has one when it has a body. */
 function bodyOf(req: DownstreamReq, http2: boolean): Readable | null {
-  return http2 ? (req as Http2ServerRequest) : (req as Http1Request).body;
+  return http2 ? (req as H2Request).stream : (req as Http1Request).body;
 }
 
 function stripPseudo<T extends Record<string, unknown>>(headers: T): T {

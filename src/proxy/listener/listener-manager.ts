@@ -23,7 +23,10 @@ import {
   type Http2Server,
   type Http2Session,
   type ServerHttp2Session,
+  type ServerHttp2Stream,
+  type IncomingHttpHeaders,
 } from 'node:http2';
+import { H2Request, H2Response } from '../http2/downstream.js';
 import type { Server, Socket } from 'node:net';
 import type { Logger } from '../../core/logger.js';
 import { routeTableOf, type ListenerConfig, type ProxyConfig } from '../config/index.js';
@@ -107,7 +110,10 @@ export class BoundListener {
       maxSessionMemory: 64,
       settings: { maxConcurrentStreams: 1000, maxHeaderListSize: limits.maxHeaderBytes },
     });
-    this.http2.on('request', this.hcm.onRequest);
+    // Streams on the core API, not the compat layer's 'request' (see http2/downstream.ts).
+    this.http2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, raw: string[]) =>
+      this.hcm.onRequest(new H2Request(stream, headers, raw), new H2Response(stream)),
+    );
     this.http2.on('session', (session: ServerHttp2Session) => {
       this.sessions.add(session);
       goawayWithProtocolCodes(session);
