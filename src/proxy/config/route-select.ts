@@ -30,8 +30,14 @@ export function selectVirtualHost(table: RouteTable, authority: string): Virtual
   const { exact, suffixes, prefixes, any } = table.domains;
   const found = exact.get(host);
   if (found !== undefined) return found;
-  for (const s of suffixes) if (host.length > s.suffix.length && host.endsWith(s.suffix)) return s.host;
-  for (const p of prefixes) if (host.length > p.prefix.length && host.startsWith(p.prefix)) return p.host;
+  for (let i = 0; i < suffixes.length; i++) {
+    const s = suffixes[i]!;
+    if (host.length > s.suffix.length && host.endsWith(s.suffix)) return s.host;
+  }
+  for (let i = 0; i < prefixes.length; i++) {
+    const p = prefixes[i]!;
+    if (host.length > p.prefix.length && host.startsWith(p.prefix)) return p.host;
+  }
   return any;
 }
 

@@ -9,9 +9,9 @@
  * where a list costs a few string comparisons. Objects are made only at the edges that need them (node:http2, the
  * compat layer of rarely used paths).
  */
-import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { HeaderMutations } from '../config/index.js';
+import { newRequestId } from './request-id.js';
 
 /** `[name, value, name, value, ...]`, names lowercase. */
 export type HeaderList = string[];
@@ -176,7 +176,7 @@ export function upstreamRequestHeaders(
   }
   if (!requestId) {
     out[j++] = REQUEST_ID;
-    out[j++] = randomUUID();
+    out[j++] = newRequestId();
   }
   out.length = j;
   return out;

@@ -15,6 +15,7 @@ import {
   upstreamRequestHeaders as upstreamList,
   type HeaderList,
 } from '../../../src/proxy/http/headers.js';
+import { newRequestId } from '../../../src/proxy/http/request-id.js';
 
 const info = { remoteAddress: '10.0.0.7', scheme: 'http', appendForwardedFor: false };
 
@@ -237,4 +238,14 @@ test('headerString joins several values', () => {
   assert.equal(headerString(undefined), undefined);
   assert.equal(headerString('a'), 'a');
   assert.equal(headerString(['a', 'b']), 'a, b');
+});
+
+test('request ids are version 4 UUIDs with the RFC 9562 variant, all different, across batches', () => {
+  const seen = new Set<string>();
+  for (let i = 0; i < 1000; i++) {
+    const id = newRequestId();
+    assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    seen.add(id);
+  }
+  assert.equal(seen.size, 1000);
 });
