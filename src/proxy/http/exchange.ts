@@ -280,7 +280,7 @@ export class Exchange implements Http1Handler, Http1DispatchOptions, ResponseObs
     this.clearTryTimer();
     this.responding = true;
     cluster.stats.countStatus(status);
-    stripResponseHopByHop(headers);
+    stripResponseHopByHop(headers, res instanceof Http1Response);
     if (hasMutations(responseMutations)) applyMutations(headers, responseMutations);
     if (this.extraFlags !== undefined) setHeader(headers, 'x-shoal-response-flags', this.extraFlags.join(','));
     try {

@@ -97,7 +97,8 @@ export function removeHeader(list: HeaderList, name: string, from = 0): void {
     }
     j += 2;
   }
-  list.length = j;
+  // A length store is a runtime call: only when something was removed.
+  if (j !== list.length) list.length = j;
 }
 
 /**
@@ -112,11 +113,7 @@ export function upstreamRequestHeaders(
   scheme: string,
   appendForwardedFor: string | undefined,
 ): HeaderList {
-  // Sized once for what may be added (host, x-forwarded-for, -proto, x-request-id); trimmed at the end.
-  const out: HeaderList = new Array<string>(incoming.length + 8);
-  out[0] = 'host';
-  out[1] = authority;
-  let j = 2;
+  const out: HeaderList = ['host', authority];
   let connection: string | undefined;
   let xff: string | undefined;
   let proto = false;
@@ -148,45 +145,33 @@ export function upstreamRequestHeaders(
         requestId = true;
         break;
     }
-    out[j++] = name;
-    out[j++] = value;
+    out.push(name, value);
   }
   if (connection !== undefined && connection !== 'keep-alive' && connection !== 'close') {
-    out.length = j;
     for (const token of connection.split(',')) {
       const name = token.trim().toLowerCase();
       // Connection may not take away what the proxy sets (host), nor `te: trailers` (kept, as Envoy keeps it).
       if (name === '' || name === 'host' || name === 'te') continue;
       removeHeader(out, name, 2);
     }
-    j = out.length;
   }
   if (appendForwardedFor !== undefined) {
     if (appendForwardedFor !== '') {
-      out[j++] = 'x-forwarded-for';
-      out[j++] = xff === undefined ? appendForwardedFor : `${xff}, ${appendForwardedFor}`;
-    } else if (xff !== undefined) {
-      out[j++] = 'x-forwarded-for';
-      out[j++] = xff;
-    }
+      out.push('x-forwarded-for', xff === undefined ? appendForwardedFor : `${xff}, ${appendForwardedFor}`);
+    } else if (xff !== undefined) out.push('x-forwarded-for', xff);
   }
-  if (!proto) {
-    out[j++] = 'x-forwarded-proto';
-    out[j++] = scheme;
-  }
-  if (!requestId) {
-    out[j++] = REQUEST_ID;
-    out[j++] = newRequestId();
-  }
-  out.length = j;
+  if (!proto) out.push('x-forwarded-proto', scheme);
+  if (!requestId) out.push(REQUEST_ID, newRequestId());
   return out;
 }
 
 /**
  * Response headers to send downstream: hop-by-hop headers, the names `Connection` lists, and pseudo-headers removed,
  * in place (the list is the proxy's own: the upstream client parsed it for this response). Returns the same list.
+ * `framingKept`: the downstream writer leaves Connection, Keep-Alive and Transfer-Encoding out itself (the HTTP/1.1
+ * server), so they stay: a typical response (`connection: keep-alive`) then needs no change at all.
  */
-export function stripResponseHopByHop(list: HeaderList): HeaderList {
+export function stripResponseHopByHop(list: HeaderList, framingKept = false): HeaderList {
   let listed: string | undefined;
   let j = 0;
   for (let i = 0; i < list.length; i += 2) {
@@ -194,7 +179,7 @@ export function stripResponseHopByHop(list: HeaderList): HeaderList {
     if (name.charCodeAt(0) === 58 /* ':' */) continue;
     if (isHopByHop(name) && name !== 'host') {
       if (name === 'connection') listed = listed === undefined ? list[i + 1] : `${listed},${list[i + 1]!}`;
-      continue;
+      if (!framingKept || !isFraming(name)) continue;
     }
     if (j !== i) {
       list[j] = name;
@@ -202,14 +187,19 @@ export function stripResponseHopByHop(list: HeaderList): HeaderList {
     }
     j += 2;
   }
-  list.length = j;
+  if (j !== list.length) list.length = j;
   if (listed !== undefined && listed !== 'keep-alive' && listed !== 'close') {
     for (const token of listed.split(',')) {
       const name = token.trim().toLowerCase();
-      if (name !== '') removeHeader(list, name);
+      if (name !== '' && !(framingKept && isFraming(name))) removeHeader(list, name);
     }
   }
   return list;
+}
+
+/** Connection, Keep-Alive, Transfer-Encoding: what an HTTP/1.1 writer decides itself. */
+function isFraming(name: string): boolean {
+  return name === 'connection' || name === 'keep-alive' || name === 'transfer-encoding';
 }
 
 /**

@@ -232,7 +232,8 @@ export class Http1Pool implements ConnectionOwner, RequestQueue {
   }
 
   private resetQueue(): void {
-    this.queue.length = 0;
+    // A length store is a runtime call: skipped when the queue is already empty (every dequeue ends here).
+    if (this.queue.length !== 0) this.queue.length = 0;
     this.queueHead = 0;
   }
 

@@ -229,6 +229,37 @@ test('stripResponseHopByHop removes hop-by-hop, Connection-listed and pseudo hea
   assert.deepEqual(h, ['content-type', 'text/plain', 'content-length', '3']);
 });
 
+test('stripResponseHopByHop for an HTTP/1.1 downstream leaves the framing fields to its writer', () => {
+  const typical = ['content-type', 'text/plain', 'connection', 'keep-alive', 'content-length', '3'];
+  const before = [...typical];
+  assert.deepEqual(stripResponseHopByHop(typical, true), before, 'nothing to change');
+  const h = [
+    'connection',
+    'keep-alive, x-internal, transfer-encoding',
+    'x-internal',
+    '1',
+    'keep-alive',
+    'timeout=5',
+    'transfer-encoding',
+    'chunked',
+    'proxy-connection',
+    'x',
+    'content-type',
+    'text/plain',
+  ];
+  stripResponseHopByHop(h, true);
+  assert.deepEqual(h, [
+    'connection',
+    'keep-alive, x-internal, transfer-encoding',
+    'keep-alive',
+    'timeout=5',
+    'transfer-encoding',
+    'chunked',
+    'content-type',
+    'text/plain',
+  ]);
+});
+
 test('stripResponseHopByHop keeps a response field received twice (set-cookie)', () => {
   const h = ['set-cookie', 'a=1', 'connection', 'keep-alive', 'set-cookie', 'b=2'];
   assert.deepEqual(stripResponseHopByHop(h), ['set-cookie', 'a=1', 'set-cookie', 'b=2']);
