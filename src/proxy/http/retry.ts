@@ -24,7 +24,8 @@ export function retriableResponse(policy: RetryPolicy, status: number, grpcStatu
     if (on.has('gateway-error') && (status === 502 || status === 503 || status === 504)) return true;
   }
   if (status === 409 && on.has('retriable-4xx')) return true;
-  if (on.has('retriable-status-codes') && policy.retriableStatusCodes.includes(status)) return true;
+  // The list first: most responses are not in it, and a Set lookup costs more than a short array scan.
+  if (policy.retriableStatusCodes.includes(status) && on.has('retriable-status-codes')) return true;
   if (grpcStatus !== undefined) {
     const condition = GRPC_CONDITIONS[grpcStatus];
     if (condition !== undefined && on.has(condition)) return true;

@@ -638,13 +638,14 @@ export class Http1Connection {
   private becomeIdle(): void {
     this.req = undefined;
     this.phase = Phase.Idle;
-    this.deadline = Date.now() + this.server.options.idleTimeoutMs;
+    const now = Date.now();
+    this.deadline = now + this.server.options.idleTimeoutMs;
     this.parser.resume();
     const buffered = this.buffered;
     if (buffered !== undefined) {
       this.buffered = undefined;
       this.phase = Phase.Head;
-      this.deadline = Date.now() + this.server.options.headersTimeoutMs;
+      this.deadline = now + this.server.options.headersTimeoutMs;
       this.feed(buffered);
     }
     if ((this.phase as Phase) !== Phase.Closed && this.buffered === undefined && this.handover === undefined) {
