@@ -74,6 +74,28 @@ describe('sidecar over HTTP/1.1 (real processes)', () => {
     await control?.kill();
   });
 
+  /** Applies a VirtualService for backend whose route sets `x-route: <tag>` (plus `extra` route fields), and waits for it. */
+  async function applyRoute(tag: string, extra: string): Promise<void> {
+    const vs = `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: backend }
+spec:
+  hosts: [backend]
+  http:
+  - headers: { response: { set: { x-route: ${tag} } } }
+    route: [{ destination: { host: backend } }]
+    ${extra}
+`;
+    const applied = await runCli(['apply', '-f', '-'], control.env, vs);
+    assert.equal(applied.code, 0, applied.stderr);
+    await waitUntil(
+      async () => (await send(client.outbound, { headers: { host } })).headers['x-route'] === tag,
+      5000,
+      `the route tagged ${tag} in force`,
+    );
+  }
+
   it('routes by the Host header and by an absolute-form (HTTP proxy) request line', async () => {
     const byHost = await send(client.outbound, { path: '/a?x=1', headers: { host } });
     assert.equal(byHost.status, 200);
@@ -156,23 +178,7 @@ describe('sidecar over HTTP/1.1 (real processes)', () => {
   it('applies a route change atomically: a request in flight finishes on the old route, new ones take the new', async () => {
     const inFlight = send(client.outbound, { path: '/slow', headers: { host } });
     await new Promise((r) => setTimeout(r, 200));
-    const vs = `
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: backend }
-spec:
-  hosts: [backend]
-  http:
-  - headers: { response: { set: { x-route: changed } } }
-    route: [{ destination: { host: backend } }]
-`;
-    const applied = await runCli(['apply', '-f', '-'], control.env, vs);
-    assert.equal(applied.code, 0, applied.stderr);
-    await waitUntil(
-      async () => (await send(client.outbound, { headers: { host } })).headers['x-route'] === 'changed',
-      5000,
-      'the new route in force',
-    );
+    await applyRoute('changed', '');
     const slow = await inFlight;
     assert.equal(slow.status, 200);
     assert.equal(slow.text, 'slow done');
@@ -182,25 +188,8 @@ spec:
   });
 
   it('enforces a route timeout: 504 UT before the response starts, a reset flagged UT after it started', async () => {
-    const vs = `
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: backend }
-spec:
-  hosts: [backend]
-  http:
-  - timeout: 0.4s
-    headers: { response: { set: { x-route: timed } } }
-    route: [{ destination: { host: backend } }]
-`;
-    const applied = await runCli(['apply', '-f', '-'], control.env, vs);
-    assert.equal(applied.code, 0, applied.stderr);
+    await applyRoute('timed', 'timeout: 0.4s');
     try {
-      await waitUntil(
-        async () => (await send(client.outbound, { headers: { host } })).headers['x-route'] === 'timed',
-        5000,
-        'the route with a timeout in force',
-      );
       const began = Date.now();
       const slow = await send(client.outbound, { path: '/slow', headers: { host } });
       assert.equal(slow.status, 504);
