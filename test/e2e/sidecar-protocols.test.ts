@@ -155,6 +155,7 @@ function webHandler(req: AnyReq, res: AnyRes): void {
       bytes,
       sha256: hash.digest('hex'),
       headers: req.headers,
+      trailers: req.trailers,
     });
     if (req.httpVersionMajor === 2) {
       res.writeHead(200, { 'content-type': 'application/json', trailer: 'x-app-trailer' });
@@ -679,6 +680,51 @@ describe('sidecar protocols: h2c, gRPC, WebSocket, big streams, trailers, resets
         growth.every((g) => g < 80 * MB),
         `${what}: sidecar RSS grew by ${growth.map(mb).join(' / ')} MB (client / server)`,
       );
+    }
+  });
+
+  it('forwards announced HTTP/2 request trailers to an HTTP/2 and an HTTP/1.1 app; unannounced ones do no harm', async () => {
+    const session = http2Connect(`http://${client.podIp}:15001`);
+    session.on('error', () => undefined);
+    try {
+      const call = (authority: string, announced = true) =>
+        new Promise<{ status: number; json: { trailers: Record<string, string>; bytes: number } }>(
+          (resolve, reject) => {
+            const stream = session.request(
+              {
+                ':method': 'POST',
+                ':path': '/h2',
+                ':authority': authority,
+                'content-type': 'text/plain',
+                ...(announced ? { trailer: 'x-client-trailer' } : {}),
+              },
+              { waitForTrailers: true },
+            );
+            stream.on('wantTrailers', () => stream.sendTrailers({ 'x-client-trailer': 'v' }));
+            let status = 0;
+            const chunks: Buffer[] = [];
+            stream.on('response', (h) => (status = Number(h[':status'])));
+            stream.on('data', (c: Buffer) => chunks.push(c));
+            stream.on('end', () => resolve({ status, json: JSON.parse(Buffer.concat(chunks).toString()) as never }));
+            stream.on('error', reject);
+            stream.end('with trailers');
+          },
+        );
+      for (const authority of [`${WEB}:81`, WEB]) {
+        const r = await call(authority);
+        assert.equal(r.status, 200, authority);
+        assert.equal(r.json.bytes, 13, authority);
+        assert.equal(r.json.trailers['x-client-trailer'], 'v', `the app at ${authority} got the trailer`);
+      }
+      // Trailers a request did not announce (no Trailer field) cannot be forwarded to HTTP/2 (the stream would have to
+      // wait for them from its start): they are dropped, and nothing else changes.
+      const unannounced = await call(`${WEB}:81`, false);
+      assert.equal(unannounced.status, 200);
+      assert.equal(unannounced.json.bytes, 13);
+      const after = await send(client.outbound, { headers: { host: WEB } });
+      assert.equal(after.status, 200, 'the sidecars still serve');
+    } finally {
+      session.close();
     }
   });
 

@@ -20,6 +20,7 @@ import type { DownstreamReq } from './connection-manager.js';
 import {
   applyMutations,
   findHeader,
+  isHopByHop,
   headerList,
   hasMutations,
   outgoingObject,
@@ -178,9 +179,14 @@ export class Exchange implements Http1Handler, Http1DispatchOptions, ResponseObs
 
   private sendHttp2(picked: PickComplete): void {
     const { req, path, headers, bodyless, request } = this;
+    // HTTP/2 sends trailers only on a stream that waits for them, decided when it opens: for requests that announce
+    // trailers (RFC 9110 6.6.2, a Trailer field). Unannounced request trailers are not forwarded to HTTP/2.
+    const expectTrailers = !bodyless && findHeader(request.headers, 'trailer') !== undefined;
     let stream: ClientHttp2Stream;
     try {
-      stream = this.cluster.session(picked.endpoint).request(request.method, path, outgoingObject(headers), bodyless);
+      stream = this.cluster
+        .session(picked.endpoint)
+        .request(request.method, path, outgoingObject(headers), bodyless, expectTrailers);
     } catch (error) {
       return this.onAttemptError(error as Error);
     }
@@ -217,13 +223,14 @@ export class Exchange implements Http1Handler, Http1DispatchOptions, ResponseObs
     });
     stream.on('error', (error: Error) => this.onAttemptError(error));
     if (!bodyless) {
-      bodyOf(req, request.http2)?.pipe(stream);
-      if (request.http2) {
-        // Request trailers (gRPC clients rarely send them, but HTTP/2 allows them).
-        (req as H2Request).stream.once('trailers', (t: OutgoingHttpHeaders) => {
-          stream.sendTrailers(stripPseudo(t));
+      if (expectTrailers) {
+        // The stream waits after the body for the request's trailers (known by then: they precede the body's end).
+        stream.once('wantTrailers', () => {
+          const trailers = this.requestTrailers;
+          stream.sendTrailers(trailers === undefined ? {} : outgoingObject(allowedTrailers(trailers)));
         });
       }
+      bodyOf(req, request.http2)?.pipe(stream);
     }
   }
 
@@ -510,14 +517,20 @@ function bodyOf(req: DownstreamReq, http2: boolean): Readable | null {
   return http2 ? (req as H2Request).stream : (req as Http1Request).body;
 }
 
-function stripPseudo<T extends Record<string, unknown>>(headers: T): T {
-  for (const name in headers) if (name.charCodeAt(0) === 58) delete headers[name];
-  return headers;
-}
-
 function withoutPseudo(list: HeaderList): HeaderList {
   for (let i = 0; i < list.length; i += 2) {
     if (list[i]!.charCodeAt(0) === 58) return list.filter((_, j) => list[j - (j % 2)]!.charCodeAt(0) !== 58);
   }
   return list;
+}
+
+/** Trailer fields that may be forwarded: no pseudo-headers, nothing that frames or routes a message. */
+function allowedTrailers(list: HeaderList): HeaderList {
+  const out: HeaderList = [];
+  for (let i = 0; i < list.length; i += 2) {
+    const name = list[i]!;
+    if (name.charCodeAt(0) === 58 || isHopByHop(name) || name === 'content-length' || name === 'te') continue;
+    out.push(name, list[i + 1]!);
+  }
+  return out;
 }

@@ -21,7 +21,7 @@ export type HeaderList = string[];
  * keep-alive, proxy-connection, proxy-authenticate, proxy-authorization, transfer-encoding, upgrade, http2-settings,
  * expect, and host (the proxy sets it). A switch on the length, not a Set: a Set hashes every new name string.
  */
-function isHopByHop(name: string): boolean {
+export function isHopByHop(name: string): boolean {
   switch (name.length) {
     case 4:
       return name === 'host';

@@ -30,8 +30,17 @@ export class Http2Upstream {
     private readonly options: Http2UpstreamOptions,
   ) {}
 
-  /** Opens a stream; connection failures arrive as the stream's 'error' (code ECONNREFUSED, ...). */
-  request(method: string, path: string, headers: OutgoingHttpHeaders, endStream: boolean): ClientHttp2Stream {
+  /**
+   * Opens a stream; connection failures arrive as the stream's 'error' (code ECONNREFUSED, ...). `waitForTrailers`:
+   * after the body the stream waits for sendTrailers() ('wantTrailers').
+   */
+  request(
+    method: string,
+    path: string,
+    headers: OutgoingHttpHeaders,
+    endStream: boolean,
+    waitForTrailers = false,
+  ): ClientHttp2Stream {
     const session = this.sessionFor();
     const h: OutgoingHttpHeaders = {};
     for (const name in headers) if (name !== 'host') h[name] = headers[name];
@@ -39,7 +48,7 @@ export class Http2Upstream {
     h[HTTP2_HEADER_PATH] = path;
     h[HTTP2_HEADER_SCHEME] = 'http';
     h[HTTP2_HEADER_AUTHORITY] = headers.host;
-    const stream = session.request(h, { endStream });
+    const stream = session.request(h, { endStream, waitForTrailers });
     this.active++;
     stream.once('close', () => {
       this.active--;
