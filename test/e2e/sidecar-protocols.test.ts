@@ -114,6 +114,14 @@ function webHandler(req: AnyReq, res: AnyRes): void {
     patternStream(produced).pipe(res as NodeJS.WritableStream);
     return;
   }
+  if (url === '/odd-trailers') {
+    // Trailer fields a trailer may not carry, beside a normal one.
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    (res as ServerResponse).write('body');
+    res.addTrailers({ 'x-ok': '1', 'content-length': '4', 'keep-alive': 'timeout=5' });
+    res.end();
+    return;
+  }
   if (url === '/echo-chunked') {
     // Echoes the request body as a chunked response, with a trailer carrying its digest.
     res.writeHead(200, { 'content-type': 'application/octet-stream', trailer: 'x-body-sha256' });
@@ -726,6 +734,32 @@ describe('sidecar protocols: h2c, gRPC, WebSocket, big streams, trailers, resets
     } finally {
       session.close();
     }
+  });
+
+  it('drops response trailer fields a trailer may not carry, for HTTP/2 and HTTP/1.1 clients alike', async () => {
+    const session = http2Connect(`http://${client.podIp}:15001`);
+    session.on('error', () => undefined);
+    try {
+      const h2 = await new Promise<{ status: number; trailers: Record<string, unknown> }>((resolve, reject) => {
+        const stream = session.request({ ':path': '/odd-trailers', ':authority': WEB });
+        let status = 0;
+        let trailers: Record<string, unknown> = {};
+        stream.on('response', (h) => (status = Number(h[':status'])));
+        stream.on('trailers', (t) => (trailers = t));
+        stream.resume();
+        stream.on('end', () => resolve({ status, trailers }));
+        stream.on('error', reject);
+      });
+      assert.equal(h2.status, 200);
+      assert.equal(h2.trailers['x-ok'], '1');
+      assert.equal(h2.trailers['content-length'], undefined);
+      assert.equal(h2.trailers['keep-alive'], undefined);
+    } finally {
+      session.close();
+    }
+    const h1 = await send(client.outbound, { path: '/odd-trailers', headers: { host: WEB } });
+    assert.equal(h1.text, 'body');
+    assert.deepEqual(h1.trailers, { 'x-ok': '1' });
   });
 
   it('streams chunked request and response bodies and delivers HTTP/1.1 response trailers', async () => {

@@ -227,7 +227,12 @@ export class Exchange implements Http1Handler, Http1DispatchOptions, ResponseObs
         // The stream waits after the body for the request's trailers (known by then: they precede the body's end).
         stream.once('wantTrailers', () => {
           const trailers = this.requestTrailers;
-          stream.sendTrailers(trailers === undefined ? {} : outgoingObject(allowedTrailers(trailers)));
+          try {
+            stream.sendTrailers(trailers === undefined ? {} : outgoingObject(allowedTrailers(trailers)));
+          } catch {
+            // Fields HTTP/2 refuses: the attempt fails as a reset, the process goes on.
+            stream.close(h2.NGHTTP2_INTERNAL_ERROR);
+          }
         });
       }
       bodyOf(req, request.http2)?.pipe(stream);
@@ -312,8 +317,9 @@ export class Exchange implements Http1Handler, Http1DispatchOptions, ResponseObs
     const res = this.res;
     if (!this.responding) return; // a retried attempt's end
     if (trailers !== undefined && trailers.length > 0) {
-      if (res instanceof Http1Response) res.addTrailers(withoutPseudo(trailers));
-      else res.addTrailers(outgoingObject(withoutPseudo(trailers)));
+      const allowed = allowedTrailers(trailers);
+      if (res instanceof Http1Response) res.addTrailers(allowed);
+      else res.addTrailers(outgoingObject(allowed));
     }
     endResponse(res);
     this.complete(this.status, '');
@@ -515,13 +521,6 @@ export function endResponse(res: DownstreamRes, body?: string | Uint8Array): voi
 /** The downstream request's body as a stream: an HTTP/2 request is one; an HTTP/1 request has one when it has a body. */
 function bodyOf(req: DownstreamReq, http2: boolean): Readable | null {
   return http2 ? (req as H2Request).stream : (req as Http1Request).body;
-}
-
-function withoutPseudo(list: HeaderList): HeaderList {
-  for (let i = 0; i < list.length; i += 2) {
-    if (list[i]!.charCodeAt(0) === 58) return list.filter((_, j) => list[j - (j % 2)]!.charCodeAt(0) !== 58);
-  }
-  return list;
 }
 
 /** Trailer fields that may be forwarded: no pseudo-headers, nothing that frames or routes a message. */

@@ -52,7 +52,14 @@ export class H2Response {
   private trailers: OutgoingHttpHeaders | undefined;
 
   constructor(readonly stream: ServerHttp2Stream) {
-    stream.once('wantTrailers', () => stream.sendTrailers(this.trailers ?? NO_TRAILERS));
+    stream.once('wantTrailers', () => {
+      try {
+        stream.sendTrailers(this.trailers ?? NO_TRAILERS);
+      } catch {
+        // Trailers HTTP/2 refuses (a field it forbids): the stream is reset rather than the process brought down.
+        stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+      }
+    });
   }
 
   get headersSent(): boolean {
