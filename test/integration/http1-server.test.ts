@@ -17,6 +17,7 @@ let server: Server;
 let http1: Http1Server;
 let port = 0;
 const protocolErrors: number[] = [];
+const handlerErrors: unknown[] = [];
 /** Requests whose path starts with /hold/ wait here until the test answers them. */
 const held: Exchange[] = [];
 
@@ -47,6 +48,7 @@ function handle(req: Http1Request, res: Http1Response): void {
     res.writeHead(413, { 'content-length': '4' });
     return res.end('big\n');
   }
+  if (path === '/throw') throw new Error('a handler bug');
   if (path === '/list-chunked') {
     // A header list, as the proxy passes an upstream's: framing fields in it are the server's to decide (dropped).
     res.writeHead(200, ['content-type', 'text/plain', 'connection', 'keep-alive', 'x-two', 'a', 'x-two', 'b'], true);
@@ -96,6 +98,7 @@ before(async () => {
       },
       onConnect: (req, socket) => socket.end(`HTTP/1.1 200 OK\r\n\r\ntunnel to ${req.url}`),
       onProtocolError: (status) => protocolErrors.push(status),
+      onHandlerError: (error) => handlerErrors.push(error),
     },
     { maxHeaderBytes: 1024, headersTimeoutMs: 400, idleTimeoutMs: 600, flagsHeader: 'x-shoal-response-flags' },
   );
@@ -173,6 +176,16 @@ describe('Http1Server', () => {
     const unsafe = await exchange('GET /list-unsafe HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
     assert.match(unsafe.text, /^HTTP\/1\.1 500 Internal Server Error\r\n[^]*invalid header value for x-bad$/);
     assert.doesNotMatch(unsafe.text, /x-injected/);
+  });
+
+  test('a handler that throws resets its connection only: reported, and the server goes on', async () => {
+    const r = await exchange('GET /throw HTTP/1.1\r\nHost: a\r\n\r\n');
+    assert.equal(r.text, '');
+    assert.ok(r.closed);
+    assert.equal(handlerErrors.length, 1);
+    assert.match(String(handlerErrors[0]), /a handler bug/);
+    const next = await exchange('GET /ok HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    assert.match(next.text, /^HTTP\/1\.1 200 OK/);
   });
 
   test('header values are bytes: a value with octets above 0x7f comes back unchanged, head and body in one write', async () => {

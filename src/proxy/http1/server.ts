@@ -29,6 +29,11 @@ export interface Http1Handlers {
   onConnect(req: Http1Request, socket: Socket, head: Buffer): void;
   /** A connection answered 400/408/431/501 and closed (for the listener's statistics). */
   onProtocolError(status: number): void;
+  /**
+   * A handler threw while taking a request (a bug, not bad input): the connection was reset instead of the process
+   * ending; this reports it.
+   */
+  onHandlerError?(error: unknown): void;
 }
 
 export interface Http1ServerOptions {
@@ -592,7 +597,17 @@ export class Http1Connection {
       }
       if (hasBody) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
     }
-    this.server.handlers.onRequest(req, res);
+    this.dispatch(req, res);
+  }
+
+  /** Hands a request to the handler; a throw resets this connection only. */
+  private dispatch(req: Http1Request, res: Http1Response): void {
+    try {
+      this.server.handlers.onRequest(req, res);
+    } catch (error) {
+      this.server.handlers.onHandlerError?.(error);
+      this.socket.destroy();
+    }
   }
 
   onBody(chunk: Buffer): void {
@@ -696,7 +711,7 @@ export class Http1Connection {
     req.headersChanged();
     const res = new Http1Response(this, req);
     this.res = res;
-    this.server.handlers.onRequest(req, res);
+    this.dispatch(req, res);
   }
 
   private parseError(error: HttpParseError): void {

@@ -11,7 +11,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
-import { outgoingObject, type HeaderList } from '../http/headers.js';
+import { isHopByHop, type HeaderList } from '../http/headers.js';
 
 const NO_TRAILERS: OutgoingHttpHeaders = {};
 
@@ -66,12 +66,27 @@ export class H2Response {
     return this.stream.headersSent;
   }
 
-  /** Sends the status and headers now (HEADERS frame); the body and trailers follow. */
+  /**
+   * Sends the status and headers now (HEADERS frame); the body and trailers follow. Connection-specific fields
+   * (RFC 9113 8.2.2: Connection, Keep-Alive, Transfer-Encoding, Upgrade, ...), which node:http2 refuses with a
+   * throw, are left out: they can come from a route's header rules.
+   */
   writeHead(status: number, headers?: OutgoingHttpHeaders | HeaderList): this {
     const stream = this.stream;
     if (stream.destroyed || stream.closed) return this;
-    const object: OutgoingHttpHeaders =
-      headers === undefined ? {} : Array.isArray(headers) ? outgoingObject(headers) : { ...headers };
+    const object: OutgoingHttpHeaders = {};
+    if (Array.isArray(headers)) {
+      for (let i = 0; i < headers.length; i += 2) {
+        const name = headers[i]!;
+        if (isHopByHop(name)) continue;
+        const existing = object[name];
+        if (existing === undefined) object[name] = headers[i + 1]!;
+        else if (Array.isArray(existing)) existing.push(headers[i + 1]!);
+        else object[name] = [String(existing), headers[i + 1]!];
+      }
+    } else if (headers !== undefined) {
+      for (const name in headers) if (!isHopByHop(name.toLowerCase())) object[name] = headers[name];
+    }
     object[constants.HTTP2_HEADER_STATUS] = status;
     this.statusCode = status;
     stream.respond(object, { waitForTrailers: true });

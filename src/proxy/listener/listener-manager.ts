@@ -23,6 +23,7 @@ import {
   type Http2Server,
   type Http2Session,
   type ServerHttp2Session,
+  constants,
   type ServerHttp2Stream,
   type IncomingHttpHeaders,
 } from 'node:http2';
@@ -67,6 +68,7 @@ export class BoundListener {
   readonly stats: ListenerStats;
   private readonly http1: Http1Server;
   private readonly http2: Http2Server;
+  private readonly logger: Logger;
   private readonly server: Server;
   private readonly sessions = new Set<Http2Session>();
   private draining = false;
@@ -81,6 +83,7 @@ export class BoundListener {
     limits: ListenerLimits,
   ) {
     this.stats = new ListenerStats(config.name);
+    this.logger = options.logger;
     this.hcm = new HttpConnectionManager(
       { listener: config, routes: routeTableOf(config0, config) },
       {
@@ -98,6 +101,7 @@ export class BoundListener {
         onUpgrade: this.hcm.onUpgrade,
         onConnect: this.hcm.onConnect,
         onProtocolError: () => this.stats.cxProtocolError++,
+        onHandlerError: (error) => this.handlerError(error),
       },
       {
         maxHeaderBytes: limits.maxHeaderBytes,
@@ -111,8 +115,17 @@ export class BoundListener {
       settings: { maxConcurrentStreams: 1000, maxHeaderListSize: limits.maxHeaderBytes },
     });
     // Streams on the core API, not the compat layer's 'request' (see http2/downstream.ts).
-    this.http2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, raw: string[]) =>
-      this.hcm.onRequest(new H2Request(stream, headers, raw), new H2Response(stream)),
+    this.http2.on(
+      'stream',
+      (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, raw: string[]) => {
+        try {
+          this.hcm.onRequest(new H2Request(stream, headers, raw), new H2Response(stream));
+        } catch (error) {
+          // A bug while taking one request resets its stream; it must not end the process.
+          this.handlerError(error);
+          if (!stream.destroyed) stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+        }
+      },
     );
     this.http2.on('session', (session: ServerHttp2Session) => {
       this.sessions.add(session);
@@ -132,6 +145,11 @@ export class BoundListener {
       this.stats.cxTotal++;
       socket.on('error', () => undefined);
     });
+  }
+
+  /** A handler threw while taking a request: logged; the request's connection or stream was reset. */
+  private handlerError(error: unknown): void {
+    this.logger.error({ listener: this.config.name, err: error }, 'request handling failed; the connection was reset');
   }
 
   /** Binds; rejects with the listen error (EADDRINUSE, EADDRNOTAVAIL). */
