@@ -83,7 +83,7 @@ export class Exchange implements Http1Handler, Http1DispatchOptions, ResponseObs
   private status = 0;
   /** The endpoint of the latest attempt, for the access log. */
   private lastUpstream = '';
-  /** Listeners on an HTTP/2 (compat) response, made when first needed; an HTTP/1.1 response calls methods. */
+  /** Listeners on an HTTP/2 response (H2Response), made when first needed; an HTTP/1.1 response calls methods. */
   private drainListener: (() => void) | undefined;
   private closeListener: (() => void) | undefined;
 
@@ -496,8 +496,8 @@ export class Exchange implements Http1Handler, Http1DispatchOptions, ResponseObs
 
 /**
  * A complete response without body or trailers. Over HTTP/2 it is one HEADERS frame with END_STREAM, which gRPC
- * clients require of a trailers-only response (the compat API's writeHead + end would send HEADERS, then an empty
- * DATA frame ending the stream, and the client would see the grpc-status in initial metadata, not as the status).
+ * clients require of a trailers-only response (writeHead + end would send HEADERS, then an empty DATA frame ending
+ * the stream, and the client would see the grpc-status in initial metadata, not as the status).
  */
 export function respondWithoutBody(
   res: DownstreamRes,

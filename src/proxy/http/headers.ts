@@ -6,8 +6,8 @@
  * Headers travel as a flat list, `[name, value, name, value, ...]` with lowercase names: the shape the HTTP/1.1
  * parser produces and the serializers read. A field received twice stays two entries. No object is built per
  * request: an object keyed by header names costs a string-table lookup per name and megamorphic property access,
- * where a list costs a few string comparisons. Objects are made only at the edges that need them (node:http2, the
- * compat layer of rarely used paths).
+ * where a list costs a few string comparisons. Objects are made only at the edges that need them (node:http2's
+ * request and respond, rarely used paths).
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { HeaderMutations } from '../config/index.js';
