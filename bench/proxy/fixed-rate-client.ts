@@ -55,6 +55,15 @@ export interface FixedRateResult {
 
 const config = JSON.parse(process.argv[2] ?? '{}') as FixedRateConfig;
 const send = (m: unknown): void => void process.send?.(m);
+
+/**
+ * Sends the last message, then disconnects once it has been written: a result of 10,000 latencies is about 1 MB of
+ * JSON, more than the IPC pipe takes at once, and a disconnect right after send() would drop it.
+ */
+function sendLast(m: unknown): void {
+  if (process.send === undefined) return;
+  process.send(m, () => process.disconnect?.());
+}
 const nsToMs = (ns: bigint): number => Number(ns) / 1e6;
 
 const interval = 1000 / config.rate;
@@ -272,12 +281,10 @@ async function main(): Promise<void> {
     measuredWallMs,
     firstError,
   };
-  send(result);
-  process.disconnect?.();
+  sendLast(result);
 }
 
 main().catch((err: Error) => {
-  send({ type: 'failed', message: err.message });
   process.exitCode = 1;
-  process.disconnect?.();
+  sendLast({ type: 'failed', message: err.message });
 });

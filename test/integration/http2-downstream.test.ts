@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, createServer, type Http2Server, type ServerHttp2Stream } from 'node:http2';
+import { connect, createServer, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { H2Request, H2Response } from '../../src/proxy/http2/downstream.js';
 
@@ -14,7 +14,7 @@ let origin = '';
 
 before(async () => {
   server = createServer();
-  server.on('stream', (stream: ServerHttp2Stream, headers, _flags, raw: string[]) => {
+  server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, raw: string[]) => {
     const req = new H2Request(stream, headers, raw);
     const res = new H2Response(stream);
     if (req.url === '/list') {
