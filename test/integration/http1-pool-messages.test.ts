@@ -286,6 +286,57 @@ describe('Http1Pool messages', () => {
     }
   });
 
+  it('an upgrade stays within the connection limit: it waits for a busy connection, then takes its place', async () => {
+    let release: (() => void) | undefined;
+    const srv = await rawServer((socket, head) => {
+      if (head.includes('upgrade: echo')) {
+        socket.write('HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: echo\r\n\r\n');
+        socket.removeAllListeners('data');
+        socket.on('data', (d: Buffer) => socket.write(d));
+        return;
+      }
+      const answer = (): void => void socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+      // The first plain request is held until the test releases it; later ones are answered at once.
+      if (release === undefined) release = answer;
+      else answer();
+    });
+    const pool = poolFor(srv.port, { connections: 1 });
+    try {
+      const order: string[] = [];
+      const plain = send(pool).then((r) => (order.push('plain'), r));
+      await until(() => release !== undefined, 5000, 'the plain request at the server');
+      const upgraded = send(pool, { upgrade: 'echo' }).then((r) => (order.push('upgrade'), r));
+      await delay(100);
+      assert.deepEqual(pool.stats, { connected: 1, running: 1, pending: 1 }, 'the upgrade waits');
+      assert.equal(srv.connections.length, 1);
+      release!();
+      const [p, u] = await Promise.all([plain, upgraded]);
+      assert.equal(p.body.toString(), 'ok');
+      assert.deepEqual(u.events, ['start', 'upgrade']);
+      assert.deepEqual(order, ['plain', 'upgrade']);
+      assert.equal(srv.connections.length, 2, 'the freed connection made way for the upgrade');
+      const socket = u.upgraded!;
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString()));
+      socket.resume();
+      socket.write('ping');
+      await until(() => text === 'ping', 5000, 'the echo');
+      assert.deepEqual(pool.stats, { connected: 0, running: 0, pending: 0 });
+      socket.destroy();
+      // At the limit with a connection idle, an upgrade closes it to make room instead of waiting.
+      assert.equal((await send(pool)).body.toString(), 'ok');
+      assert.deepEqual(pool.stats, { connected: 1, running: 0, pending: 0 });
+      const again = await send(pool, { upgrade: 'echo' });
+      assert.deepEqual(again.events, ['start', 'upgrade']);
+      assert.equal(srv.connections.length, 4);
+      assert.deepEqual(pool.stats, { connected: 0, running: 0, pending: 0 });
+      again.upgraded!.destroy();
+    } finally {
+      pool.destroy();
+      await srv.close();
+    }
+  });
+
   it('bodies read on several connections at once arrive intact (the read buffer is shared)', async () => {
     const size = 3 * MiB;
     const srv = await httpServer((req, res) => {

@@ -75,6 +75,19 @@ export class Http1Pool implements ConnectionOwner, RequestQueue {
   private destroyed = false;
   private closed: Promise<void> | undefined;
   private resolveClosed: (() => void) | undefined;
+  /**
+   * Upgrade requests waiting for room under the connection limit: each needs a streaming connection of its own
+   * (pooled connections read into a shared buffer and cannot hand their socket over). FIFO; cancelled ones skipped.
+   */
+  private readonly upgrades: PoolRequest[] = [];
+  private upgradesWaiting = 0;
+  private readonly upgradeQueue: RequestQueue = {
+    cancel: (request) => {
+      request.queue = undefined;
+      this.upgradesWaiting--;
+      this.checkClosed();
+    },
+  };
 
   constructor(options: Http1PoolOptions) {
     const { host, port } = options;
@@ -98,7 +111,7 @@ export class Http1Pool implements ConnectionOwner, RequestQueue {
     return {
       connected: this.connections.size - this.connectingCount,
       running: this.running,
-      pending: this.pending,
+      pending: this.pending + this.upgradesWaiting,
     };
   }
 
@@ -115,7 +128,7 @@ export class Http1Pool implements ConnectionOwner, RequestQueue {
       return;
     }
     // An upgrade leaves the pool with its socket after a 101: it gets a streaming connection of its own.
-    if (options.upgrade !== undefined) return this.open(request);
+    if (options.upgrade !== undefined) return this.openUpgrade(request);
     const conn = this.idle.pop();
     if (conn !== undefined) return conn.start(request);
     this.enqueue(request);
@@ -139,6 +152,12 @@ export class Http1Pool implements ConnectionOwner, RequestQueue {
     void this.close();
     const error = closedError(true);
     for (let r = this.dequeue(); r !== undefined; r = this.dequeue()) r.fail(error);
+    for (const r of this.upgrades.splice(0)) {
+      if (r.queue !== this.upgradeQueue) continue;
+      r.queue = undefined;
+      this.upgradesWaiting--;
+      r.fail(error);
+    }
     for (const conn of [...this.connections]) conn.destroy(error);
     this.checkClosed();
   }
@@ -157,7 +176,8 @@ export class Http1Pool implements ConnectionOwner, RequestQueue {
     }
     const next = this.dequeue();
     if (next !== undefined) return conn.start(next);
-    if (this.closing) return conn.destroy(closedError(false));
+    // An upgrade waits for room under the limit: this free connection makes way for its streaming connection.
+    if (this.closing || this.upgradesWaiting > 0) return conn.destroy(closedError(false));
     this.idle.push(conn);
     conn.idle();
   }
@@ -182,12 +202,16 @@ export class Http1Pool implements ConnectionOwner, RequestQueue {
         }
       }
     }
-    if (!this.destroyed) this.grow();
+    if (!this.destroyed) {
+      this.startUpgrades();
+      this.grow();
+    }
     this.checkClosed();
   }
 
   retry(request: PoolRequest): void {
     if (this.destroyed) return request.fail(closedError(true));
+    if (request.options.upgrade !== undefined) return this.openUpgrade(request);
     if (this.connections.size < this.max) {
       this.open(request);
       return;
@@ -242,6 +266,37 @@ export class Http1Pool implements ConnectionOwner, RequestQueue {
     while (this.pending > this.connectingCount && this.connections.size < this.max) this.open(undefined);
   }
 
+  /**
+   * An upgrade request's own streaming connection, within the limit: at the limit, the least recently used idle
+   * connection is closed to make room, or the request waits until a connection closes or frees.
+   */
+  private openUpgrade(request: PoolRequest): void {
+    if (this.connections.size >= this.max) {
+      const spare = this.idle.shift();
+      if (spare === undefined) {
+        request.queue = this.upgradeQueue;
+        this.upgrades.push(request);
+        this.upgradesWaiting++;
+        return;
+      }
+      // With a connection idle, no request is queued: closing it opens no other connection in its place.
+      spare.destroy(closedError(false));
+    }
+    this.open(request);
+  }
+
+  /** Opens connections for waiting upgrades while there is room. */
+  private startUpgrades(): void {
+    while (this.upgradesWaiting > 0 && this.connections.size < this.max) {
+      const request = this.upgrades.shift();
+      if (request === undefined) break;
+      if (request.queue !== this.upgradeQueue) continue;
+      request.queue = undefined;
+      this.upgradesWaiting--;
+      this.open(request);
+    }
+  }
+
   private open(bound: PoolRequest | undefined): void {
     const conn = new PoolConnection(this, bound, bound?.options.upgrade !== undefined);
     this.connections.add(conn);
@@ -249,7 +304,7 @@ export class Http1Pool implements ConnectionOwner, RequestQueue {
   }
 
   private checkClosed(): void {
-    if (this.closing && this.connections.size === 0 && this.pending === 0) {
+    if (this.closing && this.connections.size === 0 && this.pending === 0 && this.upgradesWaiting === 0) {
       this.resolveClosed?.();
       this.resolveClosed = undefined;
     }
