@@ -18,11 +18,10 @@ import { Http1Response, type Http1Request, type ResponseObserver } from '../http
 import type { H2Request, H2Response } from '../http2/downstream.js';
 import type { DownstreamReq } from './connection-manager.js';
 import {
+  allowedTrailers,
   applyMutations,
   findHeader,
-  isHopByHop,
   headerList,
-  hasMutations,
   outgoingObject,
   setHeader,
   stripResponseHopByHop,
@@ -160,7 +159,7 @@ export class Exchange implements Http1Handler, Http1DispatchOptions, ResponseObs
     }
     const headers = this.headers;
     if (this.attempts === 1) {
-      if (hasMutations(this.requestMutations)) applyMutations(headers, this.requestMutations);
+      applyMutations(headers, this.requestMutations);
     } else {
       setHeader(headers, 'x-envoy-attempt-count', String(this.attempts));
     }
@@ -293,7 +292,7 @@ export class Exchange implements Http1Handler, Http1DispatchOptions, ResponseObs
     this.responding = true;
     cluster.stats.countStatus(status);
     stripResponseHopByHop(headers, res instanceof Http1Response);
-    if (hasMutations(responseMutations)) applyMutations(headers, responseMutations);
+    applyMutations(headers, responseMutations);
     if (this.extraFlags !== undefined) setHeader(headers, 'x-shoal-response-flags', this.extraFlags.join(','));
     try {
       if (endStream) respondWithoutBody(res, status, headers);
@@ -521,15 +520,4 @@ export function endResponse(res: DownstreamRes, body?: string | Uint8Array): voi
 /** The downstream request's body as a stream: an HTTP/2 request is one; an HTTP/1 request has one when it has a body. */
 function bodyOf(req: DownstreamReq, http2: boolean): Readable | null {
   return http2 ? (req as H2Request).stream : (req as Http1Request).body;
-}
-
-/** Trailer fields that may be forwarded: no pseudo-headers, nothing that frames or routes a message. */
-function allowedTrailers(list: HeaderList): HeaderList {
-  const out: HeaderList = [];
-  for (let i = 0; i < list.length; i += 2) {
-    const name = list[i]!;
-    if (name.charCodeAt(0) === 58 || isHopByHop(name) || name === 'content-length' || name === 'te') continue;
-    out.push(name, list[i + 1]!);
-  }
-  return out;
 }

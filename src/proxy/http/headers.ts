@@ -46,7 +46,7 @@ export function isHopByHop(name: string): boolean {
   }
 }
 
-export const REQUEST_ID = 'x-request-id';
+const REQUEST_ID = 'x-request-id';
 
 /** Request header names a client may not send through the mesh (it sets them itself). */
 const MESH_ONLY_REQUEST = 'x-shoal-response-flags';
@@ -207,6 +207,7 @@ function isFraming(name: string): boolean {
  * first, then every `add`, so a route can replace a header by removing and adding it.
  */
 export function applyMutations(list: HeaderList, mutations: HeaderMutations): void {
+  if (mutations.add.length === 0 && mutations.remove.length === 0) return;
   for (const name of mutations.remove) removeHeader(list, name);
   for (const h of mutations.add) {
     if (h.value === '' && !h.keepEmptyValue) continue;
@@ -227,13 +228,19 @@ export function applyMutations(list: HeaderList, mutations: HeaderMutations): vo
   }
 }
 
-export function hasMutations(m: HeaderMutations): boolean {
-  return m.add.length > 0 || m.remove.length > 0;
+/**
+ * A field a trailer section may not carry (RFC 9110 6.5.1): pseudo-headers, the hop-by-hop set, and what frames the
+ * message (Content-Length, TE).
+ */
+export function forbiddenInTrailers(name: string): boolean {
+  return name.charCodeAt(0) === 58 /* ':' */ || isHopByHop(name) || name === 'content-length' || name === 'te';
 }
 
-/** A header value as one string (several values joined with ', '). */
-export function headerString(value: string | string[] | undefined): string | undefined {
-  return value === undefined ? undefined : Array.isArray(value) ? value.join(', ') : value;
+/** The trailer fields that may be forwarded (a new list). */
+export function allowedTrailers(list: readonly string[]): HeaderList {
+  const out: HeaderList = [];
+  for (let i = 0; i < list.length; i += 2) if (!forbiddenInTrailers(list[i]!)) out.push(list[i]!, list[i + 1]!);
+  return out;
 }
 
 /**

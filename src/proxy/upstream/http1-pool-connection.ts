@@ -16,13 +16,8 @@ import type { Readable } from 'node:stream';
 import { Http1Parser, HttpParseError, type MessageHead, type ParserHandler } from '../http1/parser.js';
 import { connectError, Http1PoolError, resetError } from './http1-pool-errors.js';
 import { fieldSize, putField, putLatin1 } from '../http1/latin1.js';
-import {
-  isHopByHop,
-  serializeHead,
-  type BodyFraming,
-  type PoolRequest,
-  type RequestCarrier,
-} from './http1-pool-request.js';
+import { forbiddenInTrailers } from '../http/headers.js';
+import { serializeHead, type BodyFraming, type PoolRequest, type RequestCarrier } from './http1-pool-request.js';
 
 /** What a connection needs of its pool. */
 export interface ConnectionOwner {
@@ -76,8 +71,8 @@ const CRLF = '\r\n';
 const LAST_CHUNK = '0\r\n\r\n';
 
 /**
- * The last chunk with a request's trailer fields (RFC 9112 7.1.2). Fields a trailer may not carry (framing,
- * routing: the hop-by-hop set, Content-Length, pseudo-headers) and any with CR, LF or NUL are left out.
+ * The last chunk with a request's trailer fields (RFC 9112 7.1.2). Fields a trailer may not carry
+ * (forbiddenInTrailers) and any with CR, LF or NUL are left out.
  */
 function lastChunkWithTrailers(trailers: readonly string[]): Buffer {
   let size = 5;
@@ -95,14 +90,10 @@ function lastChunkWithTrailers(trailers: readonly string[]): Buffer {
 }
 
 function trailerAllowed(name: string, value: string): boolean {
-  return (
-    !isHopByHop(name) &&
-    name !== 'content-length' &&
-    name.charCodeAt(0) !== 58 /* ':' */ &&
-    !/[\r\n\0]/.test(name) &&
-    !/[\r\n\0]/.test(value)
-  );
+  return !forbiddenInTrailers(name) && !UNSAFE.test(name) && !UNSAFE.test(value);
 }
+
+const UNSAFE = /[\r\n\0]/;
 
 export class PoolConnection implements ParserHandler, RequestCarrier, BodyFraming {
   private state = State.Connecting;

@@ -10,7 +10,7 @@
  * come back as flat lists (`[name, value, ...]`, names lowercase: the parser's own output, no object per response).
  */
 import type { Duplex, Readable } from 'node:stream';
-import type { HeaderList } from '../http/headers.js';
+import { isHopByHop, type HeaderList } from '../http/headers.js';
 import { fieldSize, putField, putLatin1 } from '../http1/latin1.js';
 import { Http1PoolError } from './http1-pool-errors.js';
 
@@ -121,28 +121,14 @@ export class PoolRequest implements Http1Controller {
 }
 
 /**
- * Request headers never sent upstream as given (RFC 9110 7.6.1): connection, keep-alive, proxy-connection,
- * transfer-encoding, upgrade, te (only as `trailers`), host (set by the pool). A switch on the length, not a Set (a
- * Set hashes every new name string).
+ * Request fields never sent upstream as given: the hop-by-hop set (http/headers.ts: Connection and what it may list,
+ * Keep-Alive, Transfer-Encoding, Upgrade, Expect, the proxy-* fields; Host, which the pool sets) and TE (sent only
+ * as `te: trailers`).
  */
-export function isHopByHop(name: string): boolean {
-  switch (name.length) {
-    case 2:
-      return name === 'te';
-    case 4:
-      return name === 'host';
-    case 7:
-      return name === 'upgrade';
-    case 10:
-      return name === 'connection' || name === 'keep-alive';
-    case 16:
-      return name === 'proxy-connection';
-    case 17:
-      return name === 'transfer-encoding';
-    default:
-      return false;
-  }
+function notForwarded(name: string): boolean {
+  return isHopByHop(name) || (name.length === 2 && name === 'te');
 }
+
 const UNSAFE = /[\r\n\0]/;
 const UNSAFE_PATH = /[\s\0]/;
 
@@ -179,7 +165,7 @@ export function serializeHead(
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i]!;
     const value = headers[i + 1]!;
-    if (isHopByHop(name)) {
+    if (notForwarded(name)) {
       if (name === 'host') host = value;
       else if (name === 'te' && value === 'trailers') te = true;
       continue;
@@ -203,7 +189,7 @@ export function serializeHead(
   at = putLatin1(out, at, ' HTTP/1.1\r\n');
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i]!;
-    if (!isHopByHop(name)) at = putField(out, at, name, headers[i + 1]!);
+    if (!notForwarded(name)) at = putField(out, at, name, headers[i + 1]!);
   }
   at = putField(out, at, 'host', host);
   at = putLatin1(out, at, extra);
@@ -235,7 +221,7 @@ function serializeObjectHead(
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined) continue;
-    if (isHopByHop(name)) {
+    if (notForwarded(name)) {
       if (name === 'host') host = String(value);
       else if (name === 'te' && value === 'trailers') te = true;
       continue;

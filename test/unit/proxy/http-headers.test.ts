@@ -2,11 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HeaderToAdd } from '../../../src/proxy/config/index.js';
 import {
+  allowedTrailers,
   applyMutations,
   findHeader,
   headerList,
   headersObject,
-  headerString,
   headerValue,
   outgoingObject,
   removeHeader,
@@ -265,12 +265,6 @@ test('stripResponseHopByHop keeps a response field received twice (set-cookie)',
   assert.deepEqual(stripResponseHopByHop(h), ['set-cookie', 'a=1', 'set-cookie', 'b=2']);
 });
 
-test('headerString joins several values', () => {
-  assert.equal(headerString(undefined), undefined);
-  assert.equal(headerString('a'), 'a');
-  assert.equal(headerString(['a', 'b']), 'a, b');
-});
-
 test('request ids are version 4 UUIDs with the RFC 9562 variant, all different, across batches', () => {
   const seen = new Set<string>();
   for (let i = 0; i < 1000; i++) {
@@ -279,4 +273,9 @@ test('request ids are version 4 UUIDs with the RFC 9562 variant, all different, 
     seen.add(id);
   }
   assert.equal(seen.size, 1000);
+});
+
+test('allowedTrailers leaves out what a trailer may not carry: pseudo-headers, hop-by-hop, framing', () => {
+  const trailers = ['grpc-status', '0', ':status', '200', 'connection', 'close', 'content-length', '4', 'te', 'x'];
+  assert.deepEqual(allowedTrailers([...trailers, 'host', 'h', 'x-sum', 'abc']), ['grpc-status', '0', 'x-sum', 'abc']);
 });

@@ -13,7 +13,10 @@ test('a header list: request line, the fields in order (repeats kept), Host last
   const { text, framing } = head({
     method: 'GET',
     path: '/a?b=c',
-    headers: ['accept', '*/*', 'connection', 'keep-alive', 'x-v', '1', 'host', 'svc', 'x-v', '2', 'te', 'gzip'],
+    headers: [
+      ...['accept', '*/*', 'connection', 'keep-alive', 'x-v', '1', 'host', 'svc', 'x-v', '2', 'te', 'gzip'],
+      ...['expect', '100-continue', 'proxy-authorization', 'Basic x', 'http2-settings', 'AAA'],
+    ],
     body: null,
     trusted: true,
   });
