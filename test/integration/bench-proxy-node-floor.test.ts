@@ -13,7 +13,7 @@ import { connect, createServer, type AddressInfo, type Server, type Socket } fro
 import { floorServer, parseRoute } from '../../bench/proxy/node-floor.js';
 import { nodeFloorPath } from '../../bench/proxy/node-floor-path.js';
 import { freePort, type RunningPath } from '../../bench/proxy/paths.js';
-import { Procs } from '../../bench/proxy/procs.js';
+import { isAlive, Procs } from '../../bench/proxy/procs.js';
 import { NODE_FLAGS } from '../../bench/proxy/shoal-path.js';
 import { tempDir } from '../helpers/processes.js';
 
@@ -76,15 +76,6 @@ function read(s: Socket, n: number): Promise<Buffer> {
 const closed = (s: Socket): Promise<void> =>
   s.closed ? Promise.resolve() : new Promise((resolve) => s.once('close', () => resolve()));
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe('bench proxy: node-floor path', { timeout: 60_000 }, () => {
   const procs = new Procs();
   const dir = tempDir('shoal-node-floor-test-');
@@ -124,7 +115,7 @@ describe('bench proxy: node-floor path', { timeout: 60_000 }, () => {
     const pids = path.hops.map((h) => h.pids()[0]!);
     assert.notEqual(pids[0], pids[1]);
     for (const pid of pids) {
-      assert.ok(alive(pid));
+      assert.ok(isAlive(pid));
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
       const script = argv.findIndex((a) => a.endsWith('node-floor.js'));
       assert.ok(script > 0, argv.join(' '));
@@ -187,7 +178,7 @@ describe('bench proxy: node-floor path', { timeout: 60_000 }, () => {
     const pids = path.hops.flatMap((h) => h.pids());
     await path.stop();
     assert.deepEqual(
-      pids.filter((p) => alive(p)),
+      pids.filter((p) => isAlive(p)),
       [],
     );
   });

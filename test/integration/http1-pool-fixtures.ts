@@ -157,3 +157,13 @@ export async function until(check: () => boolean, ms = 5000, what = 'condition')
     await delay(5);
   }
 }
+
+/** Writes `data` on an upgraded socket and resolves what came back once `length` characters arrived. */
+export async function echoed(socket: Duplex, data: string, length: number): Promise<string> {
+  let text = '';
+  socket.on('data', (d: Buffer) => (text += d.toString()));
+  socket.resume();
+  socket.write(data);
+  await until(() => text.length >= length, 5000, 'the echo');
+  return text;
+}

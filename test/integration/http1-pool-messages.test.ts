@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { delay, httpServer, poolFor, rawServer, send, until } from './http1-pool-fixtures.js';
+import { delay, echoed, httpServer, poolFor, rawServer, send, until } from './http1-pool-fixtures.js';
 
 const MiB = 1024 * 1024;
 
@@ -240,11 +240,7 @@ describe('Http1Pool messages', () => {
       assert.equal(r.headers.upgrade, 'echo');
       assert.equal(heads[0], 'GET / HTTP/1.1\r\nhost: svc\r\nconnection: upgrade\r\nupgrade: echo\r\n\r\n');
       const socket = r.upgraded!;
-      let text = '';
-      socket.on('data', (d: Buffer) => (text += d.toString()));
-      socket.resume();
-      socket.write('ping');
-      await until(() => text === 'early|ping', 5000, 'the echo');
+      assert.equal(await echoed(socket, 'ping', 'early|ping'.length), 'early|ping');
       assert.deepEqual(pool.stats, { connected: 0, running: 0, pending: 0 });
       socket.destroy();
     } finally {
@@ -269,12 +265,7 @@ describe('Http1Pool messages', () => {
       assert.deepEqual(r.events, ['start', 'upgrade']);
       assert.equal(srv.connections.length, 2);
       const socket = r.upgraded!;
-      let text = '';
-      socket.on('data', (d: Buffer) => (text += d.toString()));
-      socket.resume();
-      socket.write('a'.repeat(100_000));
-      await until(() => text.length === 100_000, 5000, 'the echo');
-      assert.equal(text, 'a'.repeat(100_000));
+      assert.equal(await echoed(socket, 'a'.repeat(100_000), 100_000), 'a'.repeat(100_000));
       // The idle connection served no upgrade: it is still pooled and takes the next request.
       assert.deepEqual(pool.stats, { connected: 1, running: 0, pending: 0 });
       assert.equal((await send(pool)).body.toString(), 'ok');
@@ -316,11 +307,7 @@ describe('Http1Pool messages', () => {
       assert.deepEqual(order, ['plain', 'upgrade']);
       assert.equal(srv.connections.length, 2, 'the freed connection made way for the upgrade');
       const socket = u.upgraded!;
-      let text = '';
-      socket.on('data', (d: Buffer) => (text += d.toString()));
-      socket.resume();
-      socket.write('ping');
-      await until(() => text === 'ping', 5000, 'the echo');
+      assert.equal(await echoed(socket, 'ping', 4), 'ping');
       assert.deepEqual(pool.stats, { connected: 0, running: 0, pending: 0 });
       socket.destroy();
       // At the limit with a connection idle, an upgrade closes it to make room instead of waiting.

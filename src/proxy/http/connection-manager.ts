@@ -143,19 +143,18 @@ export class HttpConnectionManager implements ExchangeOwner {
       authority = h[':authority'] ?? h.host ?? '';
       path = h[':path'] ?? '/';
     } else {
-      const r = req;
-      const url = r.url;
+      const url = req.url;
       if (url.charCodeAt(0) === 47 /* '/' */) {
         // Origin form, by far the most common: no target to split.
-        authority = r.host ?? '';
+        authority = req.host ?? '';
         path = url;
       } else {
-        const target = splitTarget(url, r.host);
-        if (target === undefined) return this.malformed(r, res as Http1Response, 'malformed request target', started);
+        const target = splitTarget(url, req.host);
+        if (target === undefined) return this.malformed(req, res as Http1Response, 'malformed request target', started);
         ({ authority, path } = target);
       }
-      const malformed = r.httpVersionMajor !== 1 ? 'HTTP/0.9 request' : hostHeaderProblem(r, authority);
-      if (malformed !== undefined) return this.malformed(r, res as Http1Response, malformed, started);
+      const malformed = req.httpVersionMajor !== 1 ? 'HTTP/0.9 request' : hostHeaderProblem(req, authority);
+      if (malformed !== undefined) return this.malformed(req, res as Http1Response, malformed, started);
     }
     const list = req.rawHeaders;
     const request = new DownstreamRequest(req.method ?? 'GET', authority, path, list, req.socket, http2);

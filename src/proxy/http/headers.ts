@@ -198,8 +198,9 @@ export function stripResponseHopByHop(list: HeaderList, framingKept = false): He
 }
 
 /** Connection, Keep-Alive, Transfer-Encoding: what an HTTP/1.1 writer decides itself. */
-function isFraming(name: string): boolean {
-  return name === 'connection' || name === 'keep-alive' || name === 'transfer-encoding';
+export function isFraming(name: string): boolean {
+  const n = name.length;
+  return (n === 10 && (name === 'connection' || name === 'keep-alive')) || (n === 17 && name === 'transfer-encoding');
 }
 
 /**

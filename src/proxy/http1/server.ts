@@ -14,7 +14,7 @@
 import { STATUS_CODES, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
-import { headersObject, type HeaderList } from '../http/headers.js';
+import { headersObject, isFraming, type HeaderList } from '../http/headers.js';
 import { fieldSize, putField, putLatin1 } from './latin1.js';
 import { Http1Parser, HttpParseError, type MessageHead } from './parser.js';
 
@@ -222,7 +222,7 @@ export class Http1Response {
         for (const name in headers) {
           const value = (headers as OutgoingHttpHeaders)[name];
           if (value === undefined) continue;
-          if (name === 'connection' || name === 'transfer-encoding' || name === 'keep-alive') continue;
+          if (isFraming(name)) continue;
           if (name === 'content-length') hasLength = true;
           if (typeof value === 'string') head += trusted ? `${name}: ${value}\r\n` : headerLine(name, value);
           else if (Array.isArray(value)) for (const v of value) head += headerLine(name, v);
@@ -390,14 +390,11 @@ export class Http1Response {
   }
 }
 
-/** Fields the server writes itself (a response's framing), whatever the headers given say. */
-function isFraming(name: string): boolean {
-  const n = name.length;
-  return (n === 10 && (name === 'connection' || name === 'keep-alive')) || (n === 17 && name === 'transfer-encoding');
-}
-
+/** A value with CR, LF or NUL would split the response (header injection): refused like node's ServerResponse. */
 function checkField(name: string, value: string): void {
-  headerLine(name, value);
+  if (/[\r\n\0]/.test(value)) {
+    throw Object.assign(new TypeError(`invalid header value for ${name}`), { code: 'ERR_INVALID_CHAR' });
+  }
 }
 
 const STATUS_LINES: string[] = [];
@@ -420,9 +417,7 @@ const CLOSE_END = 'connection: close\r\n\r\n';
 const KEEP_ALIVE_END = 'connection: keep-alive\r\n\r\n';
 
 function headerLine(name: string, value: string): string {
-  // A value with CR, LF or NUL would split the response (header injection): refuse it like node's ServerResponse.
-  if (/[\r\n\0]/.test(value))
-    throw Object.assign(new TypeError(`invalid header value for ${name}`), { code: 'ERR_INVALID_CHAR' });
+  checkField(name, value);
   return `${name}: ${value}\r\n`;
 }
 
