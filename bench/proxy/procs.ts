@@ -250,3 +250,17 @@ export async function machineLoad(ms: number): Promise<{ loadavg: string; busyVc
   const loadavg = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   return { loadavg, busyVcpu };
 }
+
+/**
+ * How a latency client is started: its command prefix, under `chrt -f <priority>` when that works here (checked once by running
+ * `true` that way), else at normal priority, with the reason.
+ */
+export function clientPriority(priority: number): { command: string[]; label: string } {
+  if (!(priority > 0)) return { command: [], label: 'normal (BENCH_PROXY_CLIENT_PRIORITY=0)' };
+  try {
+    execFileSync('chrt', ['-f', String(priority), 'true'], { stdio: 'ignore' });
+    return { command: ['chrt', '-f', String(priority)], label: `SCHED_FIFO ${priority}` };
+  } catch (err) {
+    return { command: [], label: `normal (chrt -f ${priority} failed: ${(err as Error).message.split('\n')[0]})` };
+  }
+}

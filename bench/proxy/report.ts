@@ -74,6 +74,8 @@ export interface RunResult {
     h2Clients: number;
     h2Streams: number;
     latencyConnections: number;
+    /** How the fixed-rate client was scheduled: `SCHED_FIFO <n>` or `normal (<why>)`. */
+    clientPriority: string;
   };
   tools: Record<string, string | undefined>;
   build: { commit: string; srcDirty: boolean };
@@ -130,7 +132,7 @@ export function report(run: RunResult): string {
       `Load: wrk -t1 -c${s.wrkConnections} (HTTP/1.1) and h2load -t1 -c${s.h2Clients} -m${s.h2Streams} (h2c to the ` +
       `first hop), ${s.seconds} s each; latency from an open-loop client at ${s.rate} rps over ` +
       `${s.latencyConnections} keep-alive connections for ${s.seconds} s, measured from each request's intended ` +
-      `send time. Client, hops and backend share the same cores. Before the run the machine was already busy with ` +
+      `send time (client scheduling: ${s.clientPriority}). Client, hops and backend share the same cores. Before the run the machine was already busy with ` +
       `${f(run.background.busyVcpuBefore)} vCPU of other work (load average ${run.background.loadavg}).`,
   );
   lines.push('');
