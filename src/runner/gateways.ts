@@ -13,6 +13,7 @@ import type { Resource } from '../api/resource.js';
 import type { ApiClient } from '../cli/client.js';
 import type { Logger } from '../core/logger.js';
 import { Informer, type InformerEvent } from './informer.js';
+import { endWithParent } from './parent-death.js';
 import { SHOAL_MAIN, SIDECAR_NODE_FLAGS, terminate, type ExitInfo } from './pod-process.js';
 import { nextCrashCount, restartDelayMs, type RestartBackoffOptions } from './restart-backoff.js';
 
@@ -71,7 +72,8 @@ export function spawnGateway(
 ): GatewayProcess {
   const log = createWriteStream(logFile, { flags: 'a' });
   log.on('error', () => undefined);
-  const proc = spawn(process.execPath, [...SIDECAR_NODE_FLAGS, SHOAL_MAIN, ...gatewayArgs(gateway, xds)], {
+  const command = endWithParent(process.execPath, [...SIDECAR_NODE_FLAGS, SHOAL_MAIN, ...gatewayArgs(gateway, xds)]);
+  const proc = spawn(command.command, command.args, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Container, Probe } from '../api/kinds/pod-template.js';
 import { PROXY_CONTAINER } from '../api/kinds/pod.js';
+import { endWithParent } from './parent-death.js';
 
 /** The `shoal` entry point this process runs from: sidecars and gateways are started with it. */
 export const SHOAL_MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
@@ -130,13 +131,14 @@ export class PodProcess {
   /** Starts the sidecar, then the app. A command that cannot be spawned ends as an app exit (code 127). */
   start(): void {
     const sidecarLog = this.openLog(this.sidecarLogFile);
-    const sidecar = (this.sidecar = spawn(
-      process.execPath,
-      [...SIDECAR_NODE_FLAGS, SHOAL_MAIN, ...sidecarArgs(this.spec)],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    ));
+    const sidecarCommand = endWithParent(process.execPath, [
+      ...SIDECAR_NODE_FLAGS,
+      SHOAL_MAIN,
+      ...sidecarArgs(this.spec),
+    ]);
+    const sidecar = (this.sidecar = spawn(sidecarCommand.command, sidecarCommand.args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }));
     let out = '';
     let ready = false;
     sidecar.stdout.on('data', (d: Buffer) => {
@@ -156,7 +158,8 @@ export class PodProcess {
 
     const appLog = this.openLog(this.appLogFile);
     const [command, ...commandArgs] = [...(this.spec.container.command ?? []), ...(this.spec.container.args ?? [])];
-    const app = (this.app = spawn(command!, commandArgs, {
+    const appCommand = endWithParent(command!, commandArgs);
+    const app = (this.app = spawn(appCommand.command, appCommand.args, {
       cwd: this.spec.cwd,
       env: appEnvironment(this.spec),
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -121,3 +121,46 @@ test('a failing liveness probe or a deleted Pod gets a replacement; SIGINT stops
     );
   }
 });
+
+test('kill -9 of shoal up: its sidecars, apps and gateways end too (SIGTERM from the kernel, setpriv --pdeathsig)', async (t) => {
+  const dir = tempDir('shoal-up-kill9-');
+  const ingress = 20000 + (process.pid % 2000);
+  writeFileSync(
+    join(dir, 'app.yaml'),
+    [
+      deployment(
+        'web',
+        `        - name: app\n          command: [node, ${JSON.stringify(UP_APP)}]\n          ports: [{containerPort: 8080}]`,
+      ),
+      `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: web}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: ${ingress}, name: http, protocol: HTTP}, hosts: ['*']}]`,
+    ].join('\n---\n'),
+  );
+  const up = startUp([dir]);
+  let pids: number[] = [];
+  t.after(() => {
+    // Only if the test failed: end what is left of this run, by PID.
+    for (const pid of pids) if (isRunning(pid)) process.kill(pid, 'SIGKILL');
+  });
+  await up.ready;
+  pids = await eventually('the pod and the gateway started', () => {
+    const started = up.pids();
+    return started.length >= 3 ? started : undefined;
+  });
+  assert.deepEqual(
+    pids.filter((pid) => !isRunning(pid)),
+    [],
+    'everything runs before the kill',
+  );
+  up.proc.kill('SIGKILL');
+  await up.exited;
+  await eventually(
+    'every process shoal up started gone',
+    () => (pids.every((pid) => !isRunning(pid)) ? true : undefined),
+    30_000,
+  );
+});

@@ -1,0 +1,41 @@
+/**
+ * Children of `shoal up` end when it ends, even by `kill -9`, which no handler of its own can catch: every process
+ * the runner starts (sidecars, apps, gateways) is started through util-linux's `setpriv --pdeathsig TERM`, which asks
+ * the kernel (prctl PR_SET_PDEATHSIG) to send the child SIGTERM when the thread that started it ends, and then execs
+ * the command in the same process (same PID, so stopping by PID is unchanged). Node spawns from its main thread, so
+ * "the thread" is `shoal up` itself. A sidecar that gets this SIGTERM drains and exits as on any SIGTERM; an app gets
+ * the signal Kubernetes would send it.
+ *
+ * Where `setpriv` is missing (not Linux, or a minimal image without util-linux), commands start directly and a
+ * `kill -9` of `shoal up` leaves them running, as before.
+ */
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+let setpriv: string | null | undefined;
+
+/** The `setpriv` on PATH, found once; null when there is none. */
+export function setprivPath(): string | null {
+  if (setpriv === undefined) {
+    setpriv = null;
+    for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+      if (dir === '') continue;
+      const candidate = join(dir, 'setpriv');
+      try {
+        accessSync(candidate, constants.X_OK);
+        setpriv = candidate;
+        break;
+      } catch {
+        // not here
+      }
+    }
+  }
+  return setpriv;
+}
+
+/** `command args` to spawn so that the child gets SIGTERM when this process ends (see above). */
+export function endWithParent(command: string, args: readonly string[]): { command: string; args: string[] } {
+  const wrapper = setprivPath();
+  if (wrapper === null) return { command, args: [...args] };
+  return { command: wrapper, args: ['--pdeathsig', 'TERM', '--', command, ...args] };
+}
