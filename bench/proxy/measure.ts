@@ -136,21 +136,29 @@ export function buildOf(root: string): { commit: string; srcDirty: boolean } {
 /**
  * Until the returned function is called: on SIGINT or SIGTERM, SIGKILL by PID every process `procs` started and
  * every load tool still running, remove `dir` and exit 130; on exit, the same kills.
+ *
+ * The signal listeners stay installed until then (`on`, not `once`): removing the last SIGINT listener gives the
+ * signal back its default action, and a second SIGINT (`timeout` sends one to its child and one to the process
+ * group; Ctrl-C twice) would then end this process in the middle of the kills, leaving the sidecars running.
  */
 export function stopOnInterrupt(procs: Procs, dir: string, log: (line: string) => void): () => void {
   const onSignal = (): void => {
     log('interrupted: stopping everything this benchmark started');
     killLoadTools();
     procs.killAllNow();
-    rmSync(dir, { recursive: true, force: true });
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch (err) {
+      log(`could not remove ${dir}: ${(err as Error).message}`);
+    }
     process.exit(130);
   };
   const onExit = (): void => {
     killLoadTools();
     procs.killAllNow();
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   process.once('exit', onExit);
   return () => {
     process.off('SIGINT', onSignal);
