@@ -32,13 +32,13 @@
  * time (lateness p99 about 0.1 ms) and uses about 0.1 vCPU at 1,000 rps, so it takes little from the hops. The
  * priority it ran at is in the result.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FixedRateConfig, FixedRateResult } from './fixed-rate-client.js';
-import { checkTools, killLoadTools, runH2load, runWrk } from './load-tools.js';
+import type { FixedRateResult } from './fixed-rate-client.js';
+import { checkTools, runH2load, runWrk } from './load-tools.js';
+import { buildOf, CpuTally, fixedRate, percentiles, stopOnInterrupt } from './measure.js';
 import {
   directPath,
   haproxyPath,
@@ -49,8 +49,8 @@ import {
   type RunningPath,
 } from './paths.js';
 import { nodeFloorPath } from './node-floor-path.js';
-import { clientPriority, machineBusySeconds, machineLoad, Procs, sampleTree, type TreeSample } from './procs.js';
-import { report, type HopResult, type PathResult, type Percentiles, type RunResult } from './report.js';
+import { clientPriority, machineLoad, Procs, sampleTree, type TreeSample } from './procs.js';
+import { report, type HopResult, type PathResult, type RunResult } from './report.js';
 import { SHOAL_BACKEND_IP, SHOAL_CLIENT_IP, shoalPath, shoalSidecarAvailable } from './shoal-path.js';
 
 const ALL_PATHS = ['direct', 'nginx', 'haproxy', 'node-floor', 'shoal'] as const;
@@ -78,122 +78,12 @@ const CLIENT_PRIORITY = Number(env.BENCH_PROXY_CLIENT_PRIORITY ?? 20);
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 // bench/results/ is in the root .gitignore, which prettier honours too (a nested .gitignore it would not read).
 const RESULTS_DIR = join(REPO_ROOT, 'bench', 'results', 'proxy');
-const CLIENT_SCRIPT = fileURLToPath(new URL('./fixed-rate-client.js', import.meta.url));
 
 function log(line: string): void {
   process.stderr.write(`[bench proxy] ${line}\n`);
 }
 
 class Skip extends Error {}
-
-/** The commit the Shoal figures come from, and whether src/ had uncommitted changes (built into dist too). */
-function buildOf(): { commit: string; srcDirty: boolean } {
-  const git = (args: string[]): string => {
-    try {
-      return execFileSync('git', args, {
-        cwd: REPO_ROOT,
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-      }).trim();
-    } catch {
-      return '';
-    }
-  };
-  return {
-    commit: git(['rev-parse', '--short', 'HEAD']) || 'unknown',
-    srcDirty: git(['status', '--porcelain', 'src']) !== '',
-  };
-}
-
-/** One fixed-rate segment: a forked client process; hop CPU sampled from its `measuring` message to its result. */
-async function fixedRate(
-  procs: Procs,
-  dir: string,
-  path: RunningPath,
-  seconds: number,
-  backendPids: () => number[],
-  priority: string[],
-): Promise<{ result: FixedRateResult; before: TreeSample[]; after: TreeSample[]; otherVcpu: number }> {
-  const config: FixedRateConfig = {
-    host: path.http1.host,
-    port: path.http1.port,
-    authority: path.authority,
-    path: '/',
-    rate: RATE,
-    warmupMs: SEGMENT_WARM_MS,
-    durationMs: seconds * 1000,
-    connections: LATENCY_CONNECTIONS,
-    drainMs: 5_000,
-  };
-  const [command, ...prefix] = [...priority, process.execPath];
-  const m = procs.spawn(
-    `fixed-rate-${path.name}`,
-    command,
-    [...prefix, CLIENT_SCRIPT, JSON.stringify(config)],
-    join(dir, `fixed-rate-${path.name}.log`),
-    { ipc: true },
-  );
-  let before: TreeSample[] = [];
-  // Everything of this benchmark that works during the segment; the machine's busy time minus theirs is other work.
-  const ours = (): number[] => [
-    process.pid,
-    ...procs.tree(m.pid),
-    ...backendPids(),
-    ...path.hops.flatMap((h) => h.pids()),
-  ];
-  let machineBefore = 0;
-  let oursBefore: TreeSample | undefined;
-  const timeoutMs = config.warmupMs + config.durationMs + config.drainMs + 20_000;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const result = await new Promise<FixedRateResult>((resolve, reject) => {
-      m.proc.on('message', (msg: { type: string; message?: string }) => {
-        if (msg.type === 'measuring') {
-          before = path.hops.map((h) => sampleTree(h.pids()));
-          machineBefore = machineBusySeconds();
-          oursBefore = sampleTree(ours());
-        } else if (msg.type === 'result') resolve(msg as FixedRateResult);
-        else if (msg.type === 'failed') reject(new Error(`fixed-rate client: ${msg.message}`));
-      });
-      void m.exited.then((code) => reject(new Error(`fixed-rate client exited (${code}): ${m.logTail()}`)));
-      timer = setTimeout(() => reject(new Error(`fixed-rate client: no result within ${timeoutMs} ms`)), timeoutMs);
-    });
-    const after = path.hops.map((h) => sampleTree(h.pids()));
-    const machine = machineBusySeconds() - machineBefore;
-    const oursAfter = sampleTree(ours());
-    const wall = oursBefore ? (oursAfter.at - oursBefore.at) / 1000 : NaN;
-    const otherVcpu = oursBefore ? (machine - (oursAfter.cpuSeconds - oursBefore.cpuSeconds)) / wall : NaN;
-    return { result, before, after, otherVcpu };
-  } finally {
-    clearTimeout(timer);
-    await procs.stop(m);
-  }
-}
-
-function percentiles(sorted: readonly number[]): Percentiles {
-  const at = (p: number): number =>
-    sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-  return { p50: at(50), p90: at(90), p99: at(99), max: sorted[sorted.length - 1] ?? NaN };
-}
-
-/** CPU seconds, wall seconds and requests of one hop, summed over measured windows. */
-class CpuTally {
-  cpu = 0;
-  wall = 0;
-  requests = 0;
-  add(before: TreeSample | undefined, after: TreeSample | undefined, requests: number): void {
-    if (!before || !after) return;
-    this.cpu += after.cpuSeconds - before.cpuSeconds;
-    this.wall += (after.at - before.at) / 1000;
-    this.requests += requests;
-  }
-  get per1000(): number {
-    return this.requests > 0 ? this.cpu / (this.requests / 1000) : NaN;
-  }
-  get vcpu(): number {
-    return this.wall > 0 ? this.cpu / this.wall : NaN;
-  }
-}
 
 interface Live {
   path: RunningPath;
@@ -256,20 +146,7 @@ export async function benchProxy(): Promise<string> {
   started = performance.now();
   const dir = mkdtempSync(join(tmpdir(), 'shoal-bench-proxy-'));
   const procs = new Procs();
-  const onSignal = (): void => {
-    log('interrupted: stopping everything this benchmark started');
-    killLoadTools();
-    procs.killAllNow();
-    rmSync(dir, { recursive: true, force: true });
-    process.exit(130);
-  };
-  const onExit = (): void => {
-    killLoadTools();
-    procs.killAllNow();
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  process.once('exit', onExit);
+  const unguard = stopOnInterrupt(procs, dir, log);
 
   const results: PathResult[] = [];
   const live: Live[] = [];
@@ -336,7 +213,7 @@ export async function benchProxy(): Promise<string> {
             procs,
             dir,
             l.path,
-            segment,
+            { rate: RATE, seconds: segment, warmupMs: SEGMENT_WARM_MS, connections: LATENCY_CONNECTIONS },
             backendPids,
             priority.command,
           );
@@ -415,9 +292,7 @@ export async function benchProxy(): Promise<string> {
       }
     }
     await procs.stopAll();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('exit', onExit);
+    unguard();
   }
 
   const run: RunResult = {
@@ -434,7 +309,7 @@ export async function benchProxy(): Promise<string> {
       clientPriority: priority.label,
     },
     tools: check.found,
-    build: buildOf(),
+    build: buildOf(REPO_ROOT),
     background: { loadavg: background.loadavg, busyVcpuBefore: background.busyVcpu },
     paths: results,
     wallSeconds: (performance.now() - started) / 1000,

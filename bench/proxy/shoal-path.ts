@@ -20,6 +20,10 @@
  * default `--max-semi-space-size=1`, what `shoal up` starts sidecars with: a 1 MB young generation instead of
  * 16 MB, which saves ~25 MB of RSS at no measured cost in throughput; set it to '' for Node's defaults). The
  * node-floor path's forwarders get the same flags.
+ *
+ * Which build runs: this checkout's CLI (SHOAL_BIN) unless the caller names another built `src/cli/main.js` (the
+ * A/B suite, ab.ts, starts the path with an older build's dist); every process of the path (control plane, `shoal
+ * apply`, both sidecars) then runs that build.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -46,13 +50,11 @@ function node(
   args: readonly string[],
   env: NodeJS.ProcessEnv,
   timeoutMs: number,
+  bin: string,
 ): Promise<{ out: string; code: number }> {
   return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [SHOAL_BIN, ...args],
-      { env, timeout: timeoutMs, killSignal: 'SIGKILL' },
-      (err, out, e) => resolve({ out: out + e, code: err ? (typeof err.code === 'number' ? err.code : 1) : 0 }),
+    execFile(process.execPath, [bin, ...args], { env, timeout: timeoutMs, killSignal: 'SIGKILL' }, (err, out, e) =>
+      resolve({ out: out + e, code: err ? (typeof err.code === 'number' ? err.code : 1) : 0 }),
     );
   });
 }
@@ -61,8 +63,8 @@ function node(
  * Whether this build has `shoal sidecar`. Commander answers `shoal <unknown> --help` with the program's help and exit
  * code 0, so the test is the command's own usage line and its `--pod-ip` flag.
  */
-export async function shoalSidecarAvailable(): Promise<{ ok: boolean; reason: string }> {
-  const { out, code } = await node(['sidecar', '--help'], process.env, 15_000);
+export async function shoalSidecarAvailable(bin: string = SHOAL_BIN): Promise<{ ok: boolean; reason: string }> {
+  const { out, code } = await node(['sidecar', '--help'], process.env, 15_000, bin);
   if (code === 0 && /Usage: shoal sidecar/.test(out) && out.includes('--pod-ip')) return { ok: true, reason: '' };
   return { ok: false, reason: 'not available yet: `shoal sidecar` is not a command of this build' };
 }
@@ -90,8 +92,16 @@ function get(host: string, port: number, authority: string): Promise<number> {
   });
 }
 
-/** Starts the control plane, the Service and both sidecars; resolves once a request through both answers 200. */
-export async function shoalPath(procs: Procs, dir: string, backend: Backend): Promise<RunningPath> {
+/**
+ * Starts the control plane, the Service and both sidecars, all with the CLI at `bin`; resolves once a request through
+ * both answers 200.
+ */
+export async function shoalPath(
+  procs: Procs,
+  dir: string,
+  backend: Backend,
+  bin: string = SHOAL_BIN,
+): Promise<RunningPath> {
   const dataDir = join(dir, 'shoal-control');
   mkdirSync(dataDir, { recursive: true });
   const env: NodeJS.ProcessEnv = { ...process.env, SHOAL_CONFIG: join(dataDir, 'client-config') };
@@ -106,7 +116,7 @@ export async function shoalPath(procs: Procs, dir: string, backend: Backend): Pr
     const control = procs.spawn(
       'shoal-control',
       process.execPath,
-      [SHOAL_BIN, 'control', '--data-dir', dataDir, '--http-port', '0', '--xds-port', '0', '--dns-port', '0'],
+      [bin, 'control', '--data-dir', dataDir, '--http-port', '0', '--xds-port', '0', '--dns-port', '0'],
       controlLog,
       { env },
     );
@@ -132,7 +142,7 @@ spec:
       protocol: TCP
 `,
     );
-    const applied = await node(['apply', '-f', service], env, 30_000);
+    const applied = await node(['apply', '-f', service], env, 30_000, bin);
     if (applied.code !== 0) throw new Error(`shoal apply failed: ${applied.out}`);
 
     const sidecar = (name: string, ip: string, labels: string): Managed => {
@@ -141,7 +151,7 @@ spec:
         process.execPath,
         [
           ...NODE_FLAGS,
-          SHOAL_BIN,
+          bin,
           'sidecar',
           '--control',
           xds!,
