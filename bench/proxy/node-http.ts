@@ -136,6 +136,7 @@ export function httpServer(target: { host: string; port: number }): Server {
         next();
       };
       const onData = (d: Buffer): void => {
+        let out: Buffer | undefined; // the rebuilt head, written with the first body bytes in one write
         if (left === -2) {
           rbuf = rbuf.length === 0 ? d : Buffer.concat([rbuf, d]);
           const head = readHead(rbuf);
@@ -146,18 +147,19 @@ export function httpServer(target: { host: string; port: number }): Server {
           if (!(status >= 200) || isNaN(left)) return badAnswer();
           keep = left >= 0 && !has(head.fields, 'connection', 'close');
           const persist = left >= 0 && !closeAfter;
-          down.write(
-            writeHead(head.line, head.fields, persist ? 'connection: keep-alive\r\n' : 'connection: close\r\n'),
+          out = Buffer.from(
+            writeHead(head.line, head.fields, `connection: ${persist ? 'keep-alive' : 'close'}\r\n`),
+            'latin1',
           );
           d = head.rest;
         }
-        if (left === -1) {
-          if (d.length > 0) down.write(d);
-          return;
+        if (left >= 0 && d.length > left) {
+          keep = false; // more than it announced: not to be trusted again
+          d = d.subarray(0, left);
         }
-        if (d.length > left) keep = false; // more than it announced: not to be trusted again
-        if (left > 0 && d.length > 0) down.write(d.length > left ? d.subarray(0, left) : d);
-        left -= Math.min(left, d.length);
+        if (left > 0) left -= d.length;
+        if (out) down.write(d.length > 0 ? Buffer.concat([out, d]) : out);
+        else if (d.length > 0) down.write(d);
         if (left === 0) done();
       };
       const onClose = (): void => {
@@ -184,7 +186,7 @@ export function httpServer(target: { host: string; port: number }): Server {
       closeAfter = has(head.fields, 'connection', 'close');
       up = upstream();
       relay(up, head.line.startsWith('HEAD '));
-      up.write(writeHead(head.line, head.fields, forwardedFor));
+      up.write(writeHead(head.line, head.fields, forwardedFor), 'latin1');
       forwardBody();
     };
     down.on('data', (d: Buffer) => {

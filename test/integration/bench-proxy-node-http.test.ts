@@ -52,7 +52,11 @@ async function echoBackend(): Promise<{ server: Server; port: number; seen: Seen
         return;
       }
       const body = JSON.stringify(entry);
-      res.writeHead(201, { 'content-type': 'application/json', 'x-backend': 'yes', 'content-length': body.length });
+      res.writeHead(201, {
+        'content-type': 'application/json',
+        'x-backend': 'yes',
+        'content-length': Buffer.byteLength(body),
+      });
       res.end(body);
     });
   });
@@ -163,8 +167,11 @@ describe('bench proxy: node-http path', { timeout: 60_000 }, () => {
   test('a GET and a POST with a body go through both hops, heads rewritten', async () => {
     const c = await client();
     const get = await c.request(
-      'GET /some/path?q=1 HTTP/1.1\r\nHost: backend\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n' +
-        'X-Custom:   spaced value  \r\n\r\n',
+      Buffer.from(
+        'GET /some/path?q=1 HTTP/1.1\r\nHost: backend\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n' +
+          'X-Custom:   spaced value  \r\nX-Latin1: caf\xe9\r\n\r\n',
+        'latin1',
+      ),
     );
     const post = await c.request(
       'POST /submit HTTP/1.1\r\nHost: backend\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n\r\nhello there',
@@ -195,6 +202,7 @@ describe('bench proxy: node-http path', { timeout: 60_000 }, () => {
     }
     const getSeen = JSON.parse(get.body.toString()) as Seen;
     assert.deepEqual(values(getSeen.rawHeaders, 'x-custom'), ['spaced value']);
+    assert.deepEqual(values(getSeen.rawHeaders, 'x-latin1'), ['caf\xe9'], 'a byte over 0x7f passes as it came');
     const postSeen = JSON.parse(post.body.toString()) as Seen;
     assert.deepEqual(values(postSeen.rawHeaders, 'content-length'), ['11']);
   });
