@@ -1,30 +1,34 @@
 /**
- * Sidecar data-plane benchmark (issue 4): one backend, five paths, the same load tools, one run.
+ * Sidecar data-plane benchmark (issue 4): one backend, six paths, the same load tools, one run.
  *
- * Paths (paths.ts, node-floor-path.ts, shoal-path.ts): direct; two nginx hops; two HAProxy hops; two minimal Node
- * TCP forwarders (node-floor: not a proxy, the least a Node process costs per request and hop, started with the
- * sidecars' node flags); two Shoal sidecars. Each hop is one single-threaded worker (nginx `worker_processes 1`,
- * HAProxy `nbthread 1`, Node), all on loopback, keep-alive everywhere. Every path is started first (an idle path
- * costs nothing), then the phases run path after path, so that the paths' figures are taken as close together in
- * time as possible on a machine that is not quiet:
+ * Paths (paths.ts, node-floor-path.ts, node-http-path.ts, shoal-path.ts): direct; two nginx hops; two HAProxy hops;
+ * two minimal Node TCP forwarders (node-floor: not a proxy, the least a Node process costs per request and hop,
+ * started with the sidecars' node flags); two minimal Node HTTP/1.1 proxies (node-http: each head parsed and written
+ * again, a keep-alive upstream pool: the least an HTTP-aware Node hop costs; same flags; no h2c); two Shoal sidecars.
+ * Each hop is one single-threaded worker (nginx `worker_processes 1`, HAProxy `nbthread 1`, Node), all on loopback,
+ * keep-alive everywhere. Every path is started first (an idle path costs nothing), then the phases run path after
+ * path, so that the paths' figures are taken as close together in time as possible on a machine that is not quiet:
  *  1. warm-up: wrk for 2 s on each path (connections, caches, the JIT of a Node sidecar);
  *  2. latency at a fixed rate (1,000 rps; fixed-rate-client.ts: open loop, coordinated-omission corrected): two
- *     rounds of half the phase each, in the order direct, nginx, haproxy, node-floor, shoal and then back (ABBA, so
- *     that a drift in the machine's background load falls on every path alike), each after 1 s at the same rate;
- *     every hop's CPU is sampled over the measured windows;
+ *     rounds of half the phase each, in the order direct, nginx, haproxy, node-floor, node-http, shoal and then back
+ *     (ABBA, so that a drift in the machine's background load falls on every path alike), each after 1 s at the same
+ *     rate; every hop's CPU is sampled over the measured windows;
  *  3. maximum throughput, HTTP/1.1: wrk -t1 -c50, one phase per path (hop CPU sampled too);
- *  4. maximum throughput, h2c to the first hop: h2load -t1 -c10 -m10, one phase (+1 s warm-up) per path;
+ *  4. maximum throughput, h2c to the first hop: h2load -t1 -c10 -m10, one phase (+1 s warm-up) per path that has an
+ *     h2c endpoint (node-http has none: n/a in the report);
  *  5. memory of every hop: VmRSS, VmHWM, RssAnon and PSS (procs.ts) after all the load.
- * Reported: max rps and Shoal/nginx, Shoal/HAProxy ratios; Shoal/node-floor for max rps and for CPU per request and
- * hop; latency added over direct at p50/p90/p99; CPU seconds per 1,000 requests per hop (= vCPU per 1,000 rps);
- * RSS, RssAnon and PSS. Markdown on stdout, JSON (with the tools' raw output) in bench/results/proxy/ (gitignored).
+ * Reported: max rps and Shoal/nginx, Shoal/HAProxy ratios; Shoal/node-floor and Shoal/node-http for max rps and for
+ * CPU per request and hop; latency added over direct at p50/p90/p99; CPU seconds per 1,000 requests per hop (= vCPU
+ * per 1,000 rps); RSS, RssAnon and PSS. Markdown on stdout, JSON (with the tools' raw output) in bench/results/proxy/
+ * (gitignored).
  *
- * Knobs (environment): BENCH_PROXY_PATHS ("direct,nginx,haproxy,node-floor,shoal"), BENCH_PROXY_SECONDS (10, each
- * phase), BENCH_PROXY_RATE (1000), BENCH_PROXY_WRK_CONNECTIONS (50), BENCH_PROXY_H2 ("10x10": clients x streams),
- * BENCH_PROXY_LATENCY_CONNECTIONS (16), BENCH_PROXY_QUIET (seconds to wait, at most, for the machine's other work to
- * drop under 0.25 vCPU before starting; 0), BENCH_PROXY_NODE_FLAGS (shoal-path.ts: node's flags for the sidecars and
- * the node-floor forwarders), BENCH_PROXY_CLIENT_PRIORITY (the fixed-rate client's SCHED_FIFO priority, 20; 0 runs
- * it at normal priority). Everything it starts is stopped by PID, on error and on SIGINT too.
+ * Knobs (environment): BENCH_PROXY_PATHS ("direct,nginx,haproxy,node-floor,node-http,shoal"), BENCH_PROXY_SECONDS
+ * (10, each phase), BENCH_PROXY_RATE (1000), BENCH_PROXY_WRK_CONNECTIONS (50), BENCH_PROXY_H2 ("10x10": clients x
+ * streams), BENCH_PROXY_LATENCY_CONNECTIONS (16), BENCH_PROXY_QUIET (seconds to wait, at most, for the machine's other
+ * work to drop under 0.25 vCPU before starting; 0), BENCH_PROXY_NODE_FLAGS (shoal-path.ts: node's flags for the
+ * sidecars, the node-floor forwarders and the node-http proxies), BENCH_PROXY_CLIENT_PRIORITY (the fixed-rate
+ * client's SCHED_FIFO priority, 20; 0 runs it at normal priority). Everything it starts is stopped by PID, on error
+ * and on SIGINT too.
  *
  * The fixed-rate client runs under SCHED_FIFO (`chrt`) where the user may raise priorities (root, CAP_SYS_NICE): at
  * normal priority, on 2 cores shared with both hops and the backend, its own sends fell 0.4-0.9 ms behind schedule
@@ -49,11 +53,12 @@ import {
   type RunningPath,
 } from './paths.js';
 import { nodeFloorPath } from './node-floor-path.js';
+import { nodeHttpPath } from './node-http-path.js';
 import { clientPriority, machineLoad, Procs, sampleTree, type TreeSample } from './procs.js';
 import { report, type HopResult, type PathResult, type RunResult } from './report.js';
 import { SHOAL_BACKEND_IP, SHOAL_CLIENT_IP, shoalPath, shoalSidecarAvailable } from './shoal-path.js';
 
-const ALL_PATHS = ['direct', 'nginx', 'haproxy', 'node-floor', 'shoal'] as const;
+const ALL_PATHS = ['direct', 'nginx', 'haproxy', 'node-floor', 'node-http', 'shoal'] as const;
 type PathName = (typeof ALL_PATHS)[number];
 
 const env = process.env;
@@ -115,6 +120,7 @@ async function startPath(
     return haproxyPath(procs, found.found.haproxy, dir, backend);
   }
   if (name === 'node-floor') return nodeFloorPath(procs, dir, backend);
+  if (name === 'node-http') return nodeHttpPath(procs, dir, backend);
   const available = await shoalSidecarAvailable();
   if (!available.ok) throw new Skip(available.reason);
   return shoalPath(procs, dir, backend);

@@ -31,7 +31,7 @@ export interface Hop {
 }
 
 export interface RunningPath {
-  name: 'direct' | 'nginx' | 'haproxy' | 'node-floor' | 'shoal';
+  name: 'direct' | 'nginx' | 'haproxy' | 'node-floor' | 'node-http' | 'shoal';
   http1: Endpoint;
   /** Where h2load sends h2c (prior knowledge), when the path takes it. */
   h2c?: Endpoint;

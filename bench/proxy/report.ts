@@ -99,20 +99,28 @@ function ratio(a: number | undefined, b: number | undefined): number {
 }
 
 /**
- * How far the sidecars are from Node's own floor (two node:net forwarders): Shoal/node-floor for max rps (below 1:
- * slower) and for CPU per 1000 requests, hop by hop (above 1: costlier).
+ * How far the sidecars are from a Node reference path (node-floor: two node:net forwarders; node-http: two minimal
+ * HTTP/1.1 proxies): Shoal/reference for max rps (below 1: slower; h2load only where the reference has an h2c
+ * endpoint) and for CPU per 1000 requests, hop by hop (above 1: costlier).
  */
-function floorRatios(shoal: PathResult, floor: PathResult | undefined, rate: number): string {
-  if (floor?.status !== 'ok') {
-    return `Shoal/node-floor: n/a (node-floor ${floor ? `${floor.status}: ${floor.reason}` : 'not run'}).`;
+function referenceRatios(
+  shoal: PathResult,
+  ref: PathResult | undefined,
+  name: string,
+  what: string,
+  rate: number,
+  withH2load: boolean,
+): string {
+  if (ref?.status !== 'ok') {
+    return `Shoal/${name}: n/a (${name} ${ref ? `${ref.status}: ${ref.reason}` : 'not run'}).`;
   }
   const cpu = (pick: (h: HopResult) => number): string =>
-    shoal.hops.map((h, i) => f(ratio(pick(h), floor.hops[i] ? pick(floor.hops[i]) : undefined))).join(', ');
+    shoal.hops.map((h, i) => f(ratio(pick(h), ref.hops[i] ? pick(ref.hops[i]) : undefined))).join(', ');
+  const wrk = f(ratio(shoal.wrk?.rps, ref.wrk?.rps));
+  const max = withH2load ? `, wrk / h2load ${wrk} / ${f(ratio(shoal.h2load?.rps, ref.h2load?.rps))}` : ` (wrk) ${wrk}`;
   return (
-    `Shoal/node-floor (the least a Node process costs per request and hop): max rps, wrk / h2load ` +
-    `${f(ratio(shoal.wrk?.rps, floor.wrk?.rps))} / ${f(ratio(shoal.h2load?.rps, floor.h2load?.rps))}; CPU s per ` +
-    `1000 requests per hop (hop 1, hop 2), at ${rate} rps ${cpu((h) => h.cpuPer1000AtRate)}, under wrk ` +
-    `${cpu((h) => h.cpuPer1000AtMax)}.`
+    `Shoal/${name} (${what}): max rps${max}; CPU s per 1000 requests per hop (hop 1, hop 2), at ${rate} rps ` +
+    `${cpu((h) => h.cpuPer1000AtRate)}, under wrk ${cpu((h) => h.cpuPer1000AtMax)}.`
   );
 }
 
@@ -196,7 +204,20 @@ export function report(run: RunResult): string {
         `Shoal/HAProxy ${f(ratio(shoal.wrk?.rps, haproxy?.wrk?.rps))} / ${f(ratio(shoal.h2load?.rps, haproxy?.h2load?.rps))}.`,
     );
     lines.push('');
-    lines.push(floorRatios(shoal, byName.get('node-floor'), s.rate));
+    lines.push(
+      referenceRatios(
+        shoal,
+        byName.get('node-floor'),
+        'node-floor',
+        'the least a Node process costs per request and hop',
+        s.rate,
+        true,
+      ),
+    );
+    lines.push('');
+    lines.push(
+      referenceRatios(shoal, byName.get('node-http'), 'node-http', 'a minimal HTTP/1.1 proxy in Node', s.rate, false),
+    );
     lines.push('');
     const l = shoal.latency?.fromIntended;
     const addedP99 = l && direct ? l.p99 - direct.p99 : NaN;
