@@ -187,6 +187,39 @@ spec:
     assert.equal(deleted.code, 0, deleted.stderr);
   });
 
+  it('sends configured non-ASCII header values as their UTF-8 bytes, both ways (as Envoy does)', async () => {
+    const note = 'grüße 😀';
+    const vs = `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: backend }
+spec:
+  hosts: [backend]
+  http:
+  - headers: { request: { set: { x-note: "${note}" } }, response: { set: { x-note: "${note}" } } }
+    route: [{ destination: { host: backend } }]
+`;
+    const applied = await runCli(['apply', '-f', '-'], control.env, vs);
+    assert.equal(applied.code, 0, applied.stderr);
+    try {
+      // Node's HTTP parsers hand header octets over as latin1 characters: the UTF-8 bytes are read back from those.
+      const utf8 = (v: string | string[] | undefined): string => Buffer.from(String(v), 'latin1').toString('utf8');
+      let r = await send(client.outbound, { headers: { host } });
+      await waitUntil(
+        async () => (r = await send(client.outbound, { headers: { host } })).headers['x-note'] !== undefined,
+        5000,
+        'the route with x-note in force',
+      );
+      assert.equal(utf8(r.headers['x-note']), note);
+      const seen = (JSON.parse(r.text) as { headers: Record<string, string> }).headers;
+      assert.equal(utf8(seen['x-note']), note);
+    } finally {
+      // The next tests apply their own route; this one must not outlive a failure.
+      const deleted = await runCli(['delete', 'virtualservice', 'backend'], control.env);
+      assert.equal(deleted.code, 0, deleted.stderr);
+    }
+  });
+
   it('enforces a route timeout: 504 UT before the response starts, a reset flagged UT after it started', async () => {
     await applyRoute('timed', 'timeout: 0.4s');
     try {

@@ -181,6 +181,17 @@ function checkMutable(name: string, path: string): string {
   return lower;
 }
 
+/**
+ * A configured header value as the proxy carries header values: one character per octet (latin1), the form the
+ * parsers produce and the serializers write. Configuration strings are Unicode, and Envoy sends them as their UTF-8
+ * bytes; a value with a character above U+007F becomes the latin1 string of its UTF-8 encoding here, once, so that
+ * "grüße" leaves as the octets of UTF-8, on HTTP/1.1 and HTTP/2 alike, instead of characters cut to their low byte.
+ */
+export function wireValue(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /^[\x00-\x7f]*$/.test(value) ? value : Buffer.from(value, 'utf8').toString('latin1');
+}
+
 /** `*_headers_to_add` (HeaderValueOption[]) and `*_headers_to_remove` of one message. */
 export function headerMutations(o: Json, path: string, direction: 'request' | 'response'): HeaderMutations {
   const addField = `${direction}_headers_to_add`;
@@ -204,7 +215,7 @@ export function headerMutations(o: Json, path: string, direction: 'request' | 'r
     if (/[\r\n\0]/.test(value)) fail(at(p, 'header.value'), 'may not contain CR, LF or NUL');
     return {
       name,
-      value,
+      value: wireValue(value),
       action,
       keepEmptyValue: bool(item.keep_empty_value, at(p, 'keep_empty_value')),
     };
