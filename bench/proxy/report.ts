@@ -174,7 +174,10 @@ export function report(run: RunResult): string {
       `per path, alternating the order of the paths. Memory, summed over a hop's processes (nginx: master + ` +
       `worker): RSS counts every resident page, the executable's too (a bare \`node\` is about 40 MB, 34 MB of it ` +
       `the node binary, shared by every Node process); RssAnon is the process's own memory (heap, stacks, malloc); ` +
-      `PSS divides each shared page among the processes that map it.`,
+      `PSS divides each shared page among the processes that map it. Other work on the machine: its busy time ` +
+      `(/proc/stat) minus the benchmark's own processes', an estimate: the machine's figure is sampled at clock ` +
+      `ticks and misses many of the short runs a light load is made of, so at 1000 rps it reads low, below zero at ` +
+      `times.`,
   );
   lines.push('');
   lines.push(
