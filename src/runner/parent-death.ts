@@ -12,30 +12,36 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
-let setpriv: string | null | undefined;
+const found = new Map<string, string | null>();
 
-/** The `setpriv` on PATH, found once; null when there is none. */
-export function setprivPath(): string | null {
-  if (setpriv === undefined) {
-    setpriv = null;
-    for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+/** The `setpriv` on a PATH (the process's by default), looked up once per PATH; null when there is none. */
+export function setprivPath(pathEnv = process.env.PATH ?? ''): string | null {
+  let hit = found.get(pathEnv);
+  if (hit === undefined) {
+    hit = null;
+    for (const dir of pathEnv.split(delimiter)) {
       if (dir === '') continue;
       const candidate = join(dir, 'setpriv');
       try {
         accessSync(candidate, constants.X_OK);
-        setpriv = candidate;
+        hit = candidate;
         break;
       } catch {
         // not here
       }
     }
+    found.set(pathEnv, hit);
   }
-  return setpriv;
+  return hit;
 }
 
 /** `command args` to spawn so that the child gets SIGTERM when this process ends (see above). */
-export function endWithParent(command: string, args: readonly string[]): { command: string; args: string[] } {
-  const wrapper = setprivPath();
+export function endWithParent(
+  command: string,
+  args: readonly string[],
+  pathEnv?: string,
+): { command: string; args: string[] } {
+  const wrapper = setprivPath(pathEnv);
   if (wrapper === null) return { command, args: [...args] };
   return { command: wrapper, args: ['--pdeathsig', 'TERM', '--', command, ...args] };
 }
