@@ -5,7 +5,7 @@
  * exits is restarted with the pods' back-off; a changed selector restarts it; a deleted Gateway stops it. Output
  * goes to `<log-dir>/gateway-<name>.log`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { gatewayKind, type Gateway } from '../api/kinds/gateway.js';
@@ -13,7 +13,7 @@ import type { Resource } from '../api/resource.js';
 import type { ApiClient } from '../cli/client.js';
 import type { Logger } from '../core/logger.js';
 import { Informer, type InformerEvent } from './informer.js';
-import { endWithParent } from './parent-death.js';
+import { spawnEndingWithParent } from './parent-death.js';
 import { SHOAL_MAIN, SIDECAR_NODE_FLAGS, terminate, type ExitInfo } from './pod-process.js';
 import { nextCrashCount, restartDelayMs, type RestartBackoffOptions } from './restart-backoff.js';
 
@@ -72,10 +72,11 @@ export function spawnGateway(
 ): GatewayProcess {
   const log = createWriteStream(logFile, { flags: 'a' });
   log.on('error', () => undefined);
-  const command = endWithParent(process.execPath, [...SIDECAR_NODE_FLAGS, SHOAL_MAIN, ...gatewayArgs(gateway, xds)]);
-  const proc = spawn(command.command, command.args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = spawnEndingWithParent(process.execPath, [
+    ...SIDECAR_NODE_FLAGS,
+    SHOAL_MAIN,
+    ...gatewayArgs(gateway, xds),
+  ]);
   let out = '';
   let ready = false;
   proc.stdout.on('data', (d: Buffer) => {

@@ -9,8 +9,10 @@
  * Where `setpriv` is missing (not Linux, or a minimal image without util-linux), commands start directly and a
  * `kill -9` of `shoal up` leaves them running, as before.
  */
+import { spawn, type ChildProcessByStdio, type SpawnOptions } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import type { Readable } from 'node:stream';
 
 const found = new Map<string, string | null>();
 
@@ -44,4 +46,16 @@ export function endWithParent(
   const wrapper = setprivPath(pathEnv);
   if (wrapper === null) return { command, args: [...args] };
   return { command: wrapper, args: ['--pdeathsig', 'TERM', '--', command, ...args] };
+}
+
+/**
+ * Starts `command args` as endWithParent() says, stdin ignored and stdout and stderr piped (the runner logs both).
+ */
+export function spawnEndingWithParent(
+  command: string,
+  args: readonly string[],
+  options: Omit<SpawnOptions, 'stdio'> = {},
+): ChildProcessByStdio<null, Readable, Readable> {
+  const wrapped = endWithParent(command, args);
+  return spawn(wrapped.command, wrapped.args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
 }

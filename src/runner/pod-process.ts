@@ -6,13 +6,13 @@
  * app gets SIGTERM; when everything stops (`shoal up` exits) the apps stop first, then the sidecars.
  * A process that ignores SIGTERM is killed after its grace period.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Container, Probe } from '../api/kinds/pod-template.js';
 import { PROXY_CONTAINER } from '../api/kinds/pod.js';
-import { endWithParent } from './parent-death.js';
+import { spawnEndingWithParent } from './parent-death.js';
 
 /** The `shoal` entry point this process runs from: sidecars and gateways are started with it. */
 export const SHOAL_MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
@@ -131,14 +131,11 @@ export class PodProcess {
   /** Starts the sidecar, then the app. A command that cannot be spawned ends as an app exit (code 127). */
   start(): void {
     const sidecarLog = this.openLog(this.sidecarLogFile);
-    const sidecarCommand = endWithParent(process.execPath, [
+    const sidecar = (this.sidecar = spawnEndingWithParent(process.execPath, [
       ...SIDECAR_NODE_FLAGS,
       SHOAL_MAIN,
       ...sidecarArgs(this.spec),
-    ]);
-    const sidecar = (this.sidecar = spawn(sidecarCommand.command, sidecarCommand.args, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }));
+    ]));
     let out = '';
     let ready = false;
     sidecar.stdout.on('data', (d: Buffer) => {
@@ -158,11 +155,9 @@ export class PodProcess {
 
     const appLog = this.openLog(this.appLogFile);
     const [command, ...commandArgs] = [...(this.spec.container.command ?? []), ...(this.spec.container.args ?? [])];
-    const appCommand = endWithParent(command!, commandArgs);
-    const app = (this.app = spawn(appCommand.command, appCommand.args, {
+    const app = (this.app = spawnEndingWithParent(command!, commandArgs, {
       cwd: this.spec.cwd,
       env: appEnvironment(this.spec),
-      stdio: ['ignore', 'pipe', 'pipe'],
     }));
     app.stdout.pipe(appLog, { end: false });
     app.stderr.pipe(appLog, { end: false });
