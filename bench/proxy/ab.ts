@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { checkTools, runWrk } from './load-tools.js';
 import { buildOf, CpuTally, fixedRate, percentiles, stopOnInterrupt } from './measure.js';
 import { startBackend, type Endpoint } from './paths.js';
-import { clientPriority, machineLoad, Procs, sampleTree, type Managed } from './procs.js';
+import { CLIENT_PRIORITY, clientPriority, machineLoad, Procs, sampleTree, type Managed } from './procs.js';
 import { NODE_FLAGS, SHOAL_BACKEND_IP, SHOAL_CLIENT_IP, shoalPath, shoalSidecarAvailable } from './shoal-path.js';
 
 /** This checkout's dist directory (this file is dist/bench/proxy/ab.js). */
@@ -390,7 +390,7 @@ export async function benchProxyAb(): Promise<string> {
       b: process.env.BENCH_AB_B ? distDir('BENCH_AB_B', process.env.BENCH_AB_B) : THIS_DIST,
       rounds: envNumber('BENCH_AB_ROUNDS', 5),
       seconds: envNumber('BENCH_AB_SECONDS', 5),
-      clientPriority: Number(process.env.BENCH_PROXY_CLIENT_PRIORITY ?? 20),
+      clientPriority: CLIENT_PRIORITY,
     };
   } catch (err) {
     log((err as Error).message);

@@ -54,7 +54,7 @@ import {
 } from './paths.js';
 import { nodeFloorPath } from './node-floor-path.js';
 import { nodeHttpPath } from './node-http-path.js';
-import { clientPriority, machineLoad, Procs, sampleTree, type TreeSample } from './procs.js';
+import { CLIENT_PRIORITY, clientPriority, machineLoad, Procs, sampleTree, type TreeSample } from './procs.js';
 import { report, type HopResult, type PathResult, type RunResult } from './report.js';
 import { SHOAL_BACKEND_IP, SHOAL_CLIENT_IP, shoalPath, shoalSidecarAvailable } from './shoal-path.js';
 
@@ -78,7 +78,6 @@ const WARM_SECONDS = 2;
 const SEGMENT_WARM_MS = 1000;
 /** No phase starts after this (each phase is bounded on its own, so the run ends soon after). */
 const RUN_BUDGET_MS = 5 * 60_000;
-const CLIENT_PRIORITY = Number(env.BENCH_PROXY_CLIENT_PRIORITY ?? 20);
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 // bench/results/ is in the root .gitignore, which prettier honours too (a nested .gitignore it would not read).

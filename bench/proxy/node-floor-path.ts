@@ -8,16 +8,12 @@
  * It is not a proxy to compare features with: it is what any Node.js process costs per request and hop on this
  * machine (a read and a write each way, on the event loop), so the report can say how far the sidecar is from it.
  */
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, waitForPort, type Backend, type Endpoint, type Hop, type RunningPath } from './paths.js';
-import type { Managed, Procs } from './procs.js';
+import { freePort, startNodeHops, type Backend, type Endpoint, type RunningPath } from './paths.js';
+import type { Procs } from './procs.js';
 import { NODE_FLAGS } from './shoal-path.js';
 
 export const NODE_FLOOR_SCRIPT = fileURLToPath(new URL('./node-floor.js', import.meta.url));
-
-const route = (listen: Endpoint, target: Endpoint): string =>
-  `${listen.host}:${listen.port}=${target.host}:${target.port}`;
 
 /** Starts F2 then F1 and resolves once every port of both listens. */
 export async function nodeFloorPath(
@@ -29,41 +25,26 @@ export async function nodeFloorPath(
   const local = async (): Promise<Endpoint> => ({ host: '127.0.0.1', port: await freePort() });
   const hop2 = { http1: await local(), h2c: await local() };
   const hop1 = { http1: await local(), h2c: await local() };
-  const started: Managed[] = [];
-  const stop = async (): Promise<void> => {
-    for (const m of started.reverse()) await procs.stop(m);
+  const routes = (listen: typeof hop1, next: typeof hop1): { listen: Endpoint; target: Endpoint }[] => [
+    { listen: listen.http1, target: next.http1 },
+    { listen: listen.h2c, target: next.h2c },
+  ];
+  const { hops, stop } = await startNodeHops(procs, dir, NODE_FLOOR_SCRIPT, nodeFlags, [
+    { name: 'node-floor-hop2', routes: routes(hop2, backend) },
+    { name: 'node-floor-hop1', routes: routes(hop1, hop2) },
+  ]);
+  return {
+    name: 'node-floor',
+    http1: hop1.http1,
+    h2c: hop1.h2c,
+    authority: 'backend',
+    hops: [hops[1]!, hops[0]!],
+    notes: [
+      `two node:net TCP forwarders (bench/proxy/node-floor.ts; node ${nodeFlags.join(' ') || 'without flags'}, as ` +
+        `the sidecars): one upstream connection per downstream connection, bytes written straight across; not an ` +
+        `HTTP proxy, the least a Node.js process costs per request and hop`,
+      'h2c: the floor forwards bytes, so HTTP/2 goes end to end to the backend (the proxies hop in HTTP/1.1)',
+    ],
+    stop,
   };
-  const start = async (name: string, listen: { http1: Endpoint; h2c: Endpoint }, next: typeof listen): Promise<Hop> => {
-    const m = procs.spawn(
-      name,
-      process.execPath,
-      [...nodeFlags, NODE_FLOOR_SCRIPT, route(listen.http1, next.http1), route(listen.h2c, next.h2c)],
-      join(dir, `${name}.log`),
-    );
-    started.push(m);
-    await waitForPort(listen.http1.host, listen.http1.port, 10_000, m);
-    await waitForPort(listen.h2c.host, listen.h2c.port, 10_000, m);
-    return { name, pids: () => procs.tree(m.pid) };
-  };
-  try {
-    const f2 = await start('node-floor-hop2', hop2, backend);
-    const f1 = await start('node-floor-hop1', hop1, hop2);
-    return {
-      name: 'node-floor',
-      http1: hop1.http1,
-      h2c: hop1.h2c,
-      authority: 'backend',
-      hops: [f1, f2],
-      notes: [
-        `two node:net TCP forwarders (bench/proxy/node-floor.ts; node ${nodeFlags.join(' ') || 'without flags'}, as ` +
-          `the sidecars): one upstream connection per downstream connection, bytes written straight across; not an ` +
-          `HTTP proxy, the least a Node.js process costs per request and hop`,
-        'h2c: the floor forwards bytes, so HTTP/2 goes end to end to the backend (the proxies hop in HTTP/1.1)',
-      ],
-      stop,
-    };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
 }

@@ -49,11 +49,11 @@ export function floorServer(target: FloorEndpoint): Server {
 export function parseRoute(arg: string): FloorRoute {
   const endpoint = (s: string | undefined): FloorEndpoint => {
     const m = /^(.+):(\d+)$/.exec(s ?? '');
-    if (!m) throw new Error(`node-floor: "${arg}" is not host:port=host:port`);
+    if (!m) throw new Error(`"${arg}" is not host:port=host:port`);
     return { host: m[1]!, port: Number(m[2]) };
   };
   const [listen, target, extra] = arg.split('=');
-  if (extra !== undefined) throw new Error(`node-floor: "${arg}" is not host:port=host:port`);
+  if (extra !== undefined) throw new Error(`"${arg}" is not host:port=host:port`);
   return { listen: endpoint(listen), target: endpoint(target) };
 }
 

@@ -7,10 +7,9 @@
  * Like node-floor, it is a reference, not a proxy to compare features with: the least an HTTP-aware Node.js hop
  * costs on this machine, so the report can say how far the sidecar is from it.
  */
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, waitForPort, type Backend, type Endpoint, type Hop, type RunningPath } from './paths.js';
-import type { Managed, Procs } from './procs.js';
+import { freePort, startNodeHops, type Backend, type Endpoint, type RunningPath } from './paths.js';
+import type { Procs } from './procs.js';
 import { NODE_FLAGS } from './shoal-path.js';
 
 export const NODE_HTTP_SCRIPT = fileURLToPath(new URL('./node-http.js', import.meta.url));
@@ -24,36 +23,22 @@ export async function nodeHttpPath(
 ): Promise<RunningPath> {
   const hop2: Endpoint = { host: '127.0.0.1', port: await freePort() };
   const hop1: Endpoint = { host: '127.0.0.1', port: await freePort() };
-  const flags = nodeFlags.join(' ') || 'without flags';
-  const started: Managed[] = [];
-  const stop = async (): Promise<void> => {
-    for (const m of started.reverse()) await procs.stop(m);
+  const { hops, stop } = await startNodeHops(procs, dir, NODE_HTTP_SCRIPT, nodeFlags, [
+    { name: 'node-http-hop2', routes: [{ listen: hop2, target: backend.http1 }] },
+    { name: 'node-http-hop1', routes: [{ listen: hop1, target: hop2 }] },
+  ]);
+  return {
+    name: 'node-http',
+    http1: hop1,
+    authority: 'backend',
+    hops: [hops[1]!, hops[0]!],
+    notes: [
+      `two minimal HTTP/1.1 proxies on node:net (bench/proxy/node-http.ts; node ${nodeFlags.join(' ') || 'without flags'}, ` +
+        `as the sidecars): each request and response head parsed into a flat header list, hop-by-hop fields dropped, ` +
+        `x-forwarded-for and x-forwarded-proto added, written again; Content-Length bodies only; a LIFO keep-alive ` +
+        `upstream pool; the least an HTTP-aware Node.js hop costs per request`,
+      'h2c: n/a, the path has no h2c endpoint (the proxies hop in HTTP/1.1 anyway)',
+    ],
+    stop,
   };
-  const start = async (name: string, listen: Endpoint, next: Endpoint): Promise<Hop> => {
-    const route = `${listen.host}:${listen.port}=${next.host}:${next.port}`;
-    const m = procs.spawn(name, process.execPath, [...nodeFlags, NODE_HTTP_SCRIPT, route], join(dir, `${name}.log`));
-    started.push(m);
-    await waitForPort(listen.host, listen.port, 10_000, m);
-    return { name, pids: () => procs.tree(m.pid) };
-  };
-  try {
-    const p2 = await start('node-http-hop2', hop2, backend.http1);
-    const p1 = await start('node-http-hop1', hop1, hop2);
-    return {
-      name: 'node-http',
-      http1: hop1,
-      authority: 'backend',
-      hops: [p1, p2],
-      notes: [
-        `two minimal HTTP/1.1 proxies on node:net (bench/proxy/node-http.ts; node ${flags}, as the sidecars): each request and response head parsed into a flat header list, hop-by-hop ` +
-          `fields dropped, x-forwarded-for and x-forwarded-proto added, written again; Content-Length bodies only; a ` +
-          `LIFO keep-alive upstream pool; the least an HTTP-aware Node.js hop costs per request`,
-        'h2c: n/a, the path has no h2c endpoint (the proxies hop in HTTP/1.1 anyway)',
-      ],
-      stop,
-    };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
 }

@@ -14,11 +14,12 @@
  * Requests on one connection are handled one at a time, without pipelining: bytes that come after a request (and its
  * body) before its answer has been written wait, with reading paused, and are read as the next request afterwards.
  *
- * Run as a process: `node [flags] node-http.js LISTEN=TARGET`, the route `host:port=host:port` as for node-floor.ts;
- * it exits 0 on SIGTERM and imports only node: modules.
+ * Run as a process: `node [flags] node-http.js LISTEN=TARGET`, the route `host:port=host:port` as for node-floor.ts
+ * (whose parseRoute it uses); it exits 0 on SIGTERM and loads nothing but node: modules and node-floor.js.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { parseRoute } from './node-floor.js';
 
 const MAX_HEAD = 64 * 1024;
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding'];
@@ -200,8 +201,8 @@ export function httpServer(target: { host: string; port: number }): Server {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const m = /^([^=]+):(\d+)=([^=]+):(\d+)$/.exec(process.argv[2] ?? '');
-  if (!m || process.argv.length !== 3) throw new Error('usage: node-http.js host:port=host:port');
-  httpServer({ host: m[3]!, port: Number(m[4]) }).listen(Number(m[2]), m[1]);
+  if (process.argv.length !== 3) throw new Error('usage: node-http.js host:port=host:port');
+  const { listen, target } = parseRoute(process.argv[2]!);
+  httpServer(target).listen(listen.port, listen.host);
   process.on('SIGTERM', () => process.exit(0));
 }

@@ -111,6 +111,48 @@ async function startNginx(
   return { managed, hop: { name, pids: () => procs.tree(managed.pid) } };
 }
 
+/** `host:port=host:port`: the route argument of the Node reference scripts (node-floor.ts, node-http.ts). */
+export const routeArg = (listen: Endpoint, target: Endpoint): string =>
+  `${listen.host}:${listen.port}=${target.host}:${target.port}`;
+
+/** One hop of a Node reference path: its process name, and the routes it serves (listen -> next hop). */
+export interface NodeHopSpec {
+  name: string;
+  routes: { listen: Endpoint; target: Endpoint }[];
+}
+
+/**
+ * Starts the hops of a Node reference path (node-floor, node-http) in the order given, each `node [flags] script
+ * route...` as a process of its own, and resolves once every route of each listens; on a failure, whatever started is
+ * stopped before the error is passed on. `stop()` stops them in the reverse order.
+ */
+export async function startNodeHops(
+  procs: Procs,
+  dir: string,
+  script: string,
+  nodeFlags: readonly string[],
+  specs: readonly NodeHopSpec[],
+): Promise<{ hops: Hop[]; stop: () => Promise<void> }> {
+  const started: Managed[] = [];
+  const stop = async (): Promise<void> => {
+    for (const m of [...started].reverse()) await procs.stop(m);
+  };
+  const hops: Hop[] = [];
+  try {
+    for (const { name, routes } of specs) {
+      const args = [...nodeFlags, script, ...routes.map((r) => routeArg(r.listen, r.target))];
+      const m = procs.spawn(name, process.execPath, args, join(dir, `${name}.log`));
+      started.push(m);
+      for (const r of routes) await waitForPort(r.listen.host, r.listen.port, 10_000, m);
+      hops.push({ name, pids: () => procs.tree(m.pid) });
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { hops, stop };
+}
+
 export interface Backend {
   http1: Endpoint;
   h2c: Endpoint;

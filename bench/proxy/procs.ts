@@ -251,9 +251,12 @@ export async function machineLoad(ms: number): Promise<{ loadavg: string; busyVc
   return { loadavg, busyVcpu };
 }
 
+/** The fixed-rate client's SCHED_FIFO priority: BENCH_PROXY_CLIENT_PRIORITY, 20 unless set (0: normal priority). */
+export const CLIENT_PRIORITY = Number(process.env.BENCH_PROXY_CLIENT_PRIORITY ?? 20);
+
 /**
- * How a latency client is started: its command prefix, under `chrt -f <priority>` when that works here (checked once by running
- * `true` that way), else at normal priority, with the reason.
+ * How a latency client is started: its command prefix, `chrt -f <priority>` when that works here (tried by running
+ * `true` that way), else none (normal priority), and a label saying which, and why.
  */
 export function clientPriority(priority: number): { command: string[]; label: string } {
   if (!(priority > 0)) return { command: [], label: 'normal (BENCH_PROXY_CLIENT_PRIORITY=0)' };

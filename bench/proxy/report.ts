@@ -140,7 +140,8 @@ export function report(run: RunResult): string {
       `Load: wrk -t1 -c${s.wrkConnections} (HTTP/1.1) and h2load -t1 -c${s.h2Clients} -m${s.h2Streams} (h2c to the ` +
       `first hop), ${s.seconds} s each; latency from an open-loop client at ${s.rate} rps over ` +
       `${s.latencyConnections} keep-alive connections for ${s.seconds} s, measured from each request's intended ` +
-      `send time (client scheduling: ${s.clientPriority}). Client, hops and backend share the same cores. Before the run the machine was already busy with ` +
+      `send time (client scheduling: ${s.clientPriority}). Client, hops and backend share the same cores. Before ` +
+      `the run the machine was already busy with ` +
       `${f(run.background.busyVcpuBefore)} vCPU of other work (load average ${run.background.loadavg}).`,
   );
   lines.push('');
