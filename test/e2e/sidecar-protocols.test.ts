@@ -691,7 +691,7 @@ describe('sidecar protocols: h2c, gRPC, WebSocket, big streams, trailers, resets
     }
   });
 
-  it('forwards announced HTTP/2 request trailers to an HTTP/2 and an HTTP/1.1 app; unannounced ones do no harm', async () => {
+  it('forwards HTTP/2 request trailers, announced or not, to an HTTP/2 and an HTTP/1.1 app', async () => {
     const session = http2Connect(`http://${client.podIp}:15001`);
     session.on('error', () => undefined);
     try {
@@ -724,13 +724,29 @@ describe('sidecar protocols: h2c, gRPC, WebSocket, big streams, trailers, resets
         assert.equal(r.json.bytes, 13, authority);
         assert.equal(r.json.trailers['x-client-trailer'], 'v', `the app at ${authority} got the trailer`);
       }
-      // Trailers a request did not announce (no Trailer field) cannot be forwarded to HTTP/2 (the stream would have to
-      // wait for them from its start): they are dropped, and nothing else changes.
-      const unannounced = await call(`${WEB}:81`, false);
-      assert.equal(unannounced.status, 200);
-      assert.equal(unannounced.json.bytes, 13);
-      const after = await send(client.outbound, { headers: { host: WEB } });
-      assert.equal(after.status, 200, 'the sidecars still serve');
+      // Trailers need not be announced (RFC 9110 6.5): without a Trailer field they reach both apps all the same.
+      for (const authority of [`${WEB}:81`, WEB]) {
+        const r = await call(authority, false);
+        assert.equal(r.status, 200, authority);
+        assert.equal(r.json.bytes, 13, authority);
+        assert.equal(r.json.trailers['x-client-trailer'], 'v', `the app at ${authority} got the unannounced trailer`);
+      }
+      // A body that ends without trailers, on a stream that waited for them, still ends the request.
+      const plain = await new Promise<{ status: number; json: { trailers: Record<string, string>; bytes: number } }>(
+        (resolve, reject) => {
+          const stream = session.request({ ':method': 'POST', ':path': '/h2', ':authority': `${WEB}:81` });
+          let status = 0;
+          const chunks: Buffer[] = [];
+          stream.on('response', (h) => (status = Number(h[':status'])));
+          stream.on('data', (c: Buffer) => chunks.push(c));
+          stream.on('end', () => resolve({ status, json: JSON.parse(Buffer.concat(chunks).toString()) as never }));
+          stream.on('error', reject);
+          stream.end('no trailers');
+        },
+      );
+      assert.equal(plain.status, 200);
+      assert.equal(plain.json.bytes, 11);
+      assert.deepEqual(plain.json.trailers, {});
     } finally {
       session.close();
     }
@@ -803,6 +819,45 @@ describe('sidecar protocols: h2c, gRPC, WebSocket, big streams, trailers, resets
     );
     assert.equal(reply.status, 200);
     assert.deepEqual(JSON.parse(reply.trailers['x-request-trailers'] ?? '{}'), { 'x-client-sum': 'abc' });
+  });
+
+  it('forwards HTTP/1.1 request trailers, announced or not, to an HTTP/2 app', async () => {
+    const post = (announced: boolean) =>
+      new Promise<{ status: number; json: { trailers: Record<string, string>; bytes: number } }>((resolve, reject) => {
+        const req = request(
+          {
+            host: client.podIp,
+            port: 15001,
+            method: 'POST',
+            path: '/h2',
+            headers: {
+              host: `${WEB}:81`,
+              'transfer-encoding': 'chunked',
+              ...(announced ? { trailer: 'x-client-sum' } : {}),
+            },
+            agent: false,
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString()) as never }),
+            );
+            res.on('error', reject);
+          },
+        );
+        req.on('error', reject);
+        req.write('one,');
+        req.write('two');
+        req.addTrailers({ 'X-Client-Sum': 'abc', 'content-length': '7' });
+        req.end();
+      });
+    for (const announced of [true, false]) {
+      const r = await post(announced);
+      assert.equal(r.status, 200, `announced: ${announced}`);
+      assert.equal(r.json.bytes, 7, `announced: ${announced}`);
+      assert.deepEqual(r.json.trailers, { 'x-client-sum': 'abc' }, `announced: ${announced}`);
+    }
   });
 
   it('resets the client when the app drops the connection mid-body, without hanging', async () => {

@@ -178,9 +178,12 @@ export class Exchange implements Http1Handler, Http1DispatchOptions, ResponseObs
 
   private sendHttp2(picked: PickComplete): void {
     const { req, path, headers, bodyless, request } = this;
-    // HTTP/2 sends trailers only on a stream that waits for them, decided when it opens: for requests that announce
-    // trailers (RFC 9110 6.6.2, a Trailer field). Unannounced request trailers are not forwarded to HTTP/2.
-    const expectTrailers = !bodyless && findHeader(request.headers, 'trailer') !== undefined;
+    // node:http2 sends trailers only on a stream opened to wait for them, and trailers need not be announced (RFC
+    // 9110 6.5): so a stream waits whenever they may follow the body, which is for every HTTP/2 request with a body
+    // and every chunked HTTP/1.1 one (or one with a Trailer field). One that ends without trailers is closed by an
+    // empty DATA frame with END_STREAM.
+    const expectTrailers =
+      !bodyless && (req.httpVersionMajor === 2 || req.chunked || findHeader(request.headers, 'trailer') !== undefined);
     let stream: ClientHttp2Stream;
     try {
       stream = this.cluster

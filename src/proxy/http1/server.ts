@@ -116,6 +116,8 @@ export class Http1Request {
   /** Flat [name, value, ...] as received, names lowercased (by the parser): what the proxy's path reads. */
   readonly rawHeaders: HeaderList;
   readonly keepAlive: boolean;
+  /** The body is chunked (so trailer fields may follow it, announced or not). */
+  readonly chunked: boolean;
   /** The first Host value, and how many Host fields the request had. */
   readonly host: string | undefined;
   readonly hostCount: number;
@@ -135,6 +137,7 @@ export class Http1Request {
     this.httpVersionMinor = head.versionMinor;
     this.rawHeaders = head.headers;
     this.keepAlive = head.keepAlive;
+    this.chunked = head.chunked;
     this.host = head.host;
     this.hostCount = head.hostCount;
   }
