@@ -7,7 +7,9 @@
  * median(B) / median(A).
  *
  * A build is a dist directory (a built tree with `src/cli/main.js`): BENCH_AB_A (required) and BENCH_AB_B (this
- * checkout's dist unless set). Each turn starts the Shoal path anew with that build's CLI (shoal-path.ts: control
+ * checkout's dist unless set), and the Node binary its sidecars run on: BENCH_AB_A_NODE and BENCH_AB_B_NODE (by
+ * default BENCH_PROXY_NODE, else this process's Node). When either Node is named, BENCH_AB_A defaults to this
+ * checkout's dist too, so one build can be measured on two Node releases. Each turn starts the Shoal path anew with that build's CLI (shoal-path.ts: control
  * plane, `shoal apply`, two sidecars), runs a 2 s wrk warm-up, then wrk -t1 -c50 for BENCH_AB_SECONDS (5), then
  * BENCH_AB_SECONDS at 1,000 rps from the fixed-rate client (after 1 s at that rate; under SCHED_FIFO where allowed,
  * BENCH_PROXY_CLIENT_PRIORITY as in index.ts), sampling both hops' CPU from /proc over each measured window, and stops
@@ -19,14 +21,22 @@
  * starts is stopped by PID, on error and on SIGINT too; a build that fails a turn is left out of the later rounds.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkTools, runWrk } from './load-tools.js';
-import { buildOf, CpuTally, fixedRate, percentiles, stopOnInterrupt } from './measure.js';
+import { buildOf, CpuTally, fixedRate, machineOf, nodeLabel, percentiles, stopOnInterrupt } from './measure.js';
 import { startBackend, type Endpoint } from './paths.js';
 import { CLIENT_PRIORITY, clientPriority, machineLoad, Procs, sampleTree, type Managed } from './procs.js';
-import { NODE_FLAGS, SHOAL_BACKEND_IP, SHOAL_CLIENT_IP, shoalPath, shoalSidecarAvailable } from './shoal-path.js';
+import {
+  HOP_NODE,
+  NODE_FLAGS,
+  nodeVersion,
+  SHOAL_BACKEND_IP,
+  SHOAL_CLIENT_IP,
+  shoalPath,
+  shoalSidecarAvailable,
+} from './shoal-path.js';
 
 /** This checkout's dist directory (this file is dist/bench/proxy/ab.js). */
 export const THIS_DIST = resolve(fileURLToPath(new URL('../../', import.meta.url)));
@@ -51,6 +61,8 @@ export interface AbConfig {
   seconds: number;
   /** SCHED_FIFO priority of the fixed-rate client (0: normal). */
   clientPriority: number;
+  /** The Node binary each build's sidecars run on (HOP_NODE, i.e. BENCH_PROXY_NODE or this process's, by default). */
+  nodes?: Partial<Record<Build, string>>;
 }
 
 /** One turn of one build. CPU is seconds per 1,000 requests, hop 1 (client side) then hop 2. */
@@ -87,7 +99,8 @@ export interface Compared {
 
 export interface AbResult {
   date: string;
-  machine: { cpus: number; node: string };
+  /** `hopNode`: the Node release the Node hops ran on (BENCH_PROXY_NODE), when it is not `node`. */
+  machine: { cpus: number; node: string; hopNode?: string };
   settings: {
     rounds: number;
     seconds: number;
@@ -98,7 +111,8 @@ export interface AbResult {
     clientPriority: string;
     nodeFlags: string[];
   };
-  builds: Record<Build, { dist: string; commit: string; srcDirty: boolean }>;
+  /** `node`: the version of the Node the build's sidecars ran on. */
+  builds: Record<Build, { dist: string; commit: string; srcDirty: boolean; node: string }>;
   background: { loadavg: string; busyVcpuBefore: number };
   turns: Turn[];
   summary: Record<MeasureKey, Compared>;
@@ -195,6 +209,8 @@ export async function runAb(config: AbConfig, log: (line: string) => void): Prom
   }
   const dists: Record<Build, string> = { A: resolve(config.a), B: resolve(config.b) };
   const bins: Record<Build, string> = { A: join(dists.A, CLI), B: join(dists.B, CLI) };
+  const nodes: Record<Build, string> = { A: config.nodes?.A ?? HOP_NODE, B: config.nodes?.B ?? HOP_NODE };
+  const nodeVersions: Record<Build, string> = { A: nodeVersion(nodes.A), B: nodeVersion(nodes.B) };
   for (const build of ['A', 'B'] as const) {
     const available = await shoalSidecarAvailable(bins[build]);
     if (!available.ok) throw new Error(`build ${build} (${bins[build]}): ${available.reason}`);
@@ -222,7 +238,7 @@ export async function runAb(config: AbConfig, log: (line: string) => void): Prom
     const turn = async (build: Build, round: number): Promise<Turn> => {
       const turnDir = join(dir, `round${round + 1}-${build}`);
       mkdirSync(turnDir, { recursive: true });
-      const path = await shoalPath(procs, turnDir, backend, bins[build]);
+      const path = await shoalPath(procs, turnDir, backend, bins[build], nodes[build]);
       try {
         const target = url(path.http1);
         const warm = await runWrk(wrk, target, path.authority, WRK_CONNECTIONS, WARM_SECONDS);
@@ -297,7 +313,7 @@ export async function runAb(config: AbConfig, log: (line: string) => void): Prom
 
   return {
     date: new Date().toISOString(),
-    machine: { cpus: availableParallelism(), node: process.version },
+    machine: machineOf(),
     settings: {
       rounds: config.rounds,
       seconds: config.seconds,
@@ -309,8 +325,8 @@ export async function runAb(config: AbConfig, log: (line: string) => void): Prom
       nodeFlags: NODE_FLAGS,
     },
     builds: {
-      A: { dist: dists.A, ...buildOf(dirname(dists.A)) },
-      B: { dist: dists.B, ...buildOf(dirname(dists.B)) },
+      A: { dist: dists.A, ...buildOf(dirname(dists.A)), node: nodeVersions.A },
+      B: { dist: dists.B, ...buildOf(dirname(dists.B)), node: nodeVersions.B },
     },
     background: { loadavg: background.loadavg, busyVcpuBefore: background.busyVcpu },
     turns,
@@ -329,11 +345,12 @@ export function abReport(run: AbResult): string {
   const s = run.settings;
   const build = (b: Build): string => {
     const x = run.builds[b];
-    return `${b} = \`${x.dist}\` (Shoal at ${x.commit}${x.srcDirty ? ' with uncommitted changes in src/' : ''})`;
+    const dirty = x.srcDirty ? ' with uncommitted changes in src/' : '';
+    return `${b} = \`${x.dist}\` (Shoal at ${x.commit}${dirty}; sidecars on Node ${x.node})`;
   };
   const lines: string[] = [];
   lines.push(
-    `\`npm run bench proxy-ab\` (measured ${run.date.slice(0, 10)}, ${run.machine.cpus} cores, Node ${run.machine.node}): ` +
+    `\`npm run bench proxy-ab\` (measured ${run.date.slice(0, 10)}, ${run.machine.cpus} cores, Node ${nodeLabel(run.machine)}): ` +
       `${build('A')}, ${build('B')}.`,
   );
   lines.push('');
@@ -385,9 +402,13 @@ export async function benchProxyAb(): Promise<string> {
   const log = (line: string): void => void process.stderr.write(`[bench proxy-ab] ${line}\n`);
   let config: AbConfig;
   try {
+    const { BENCH_AB_A: a, BENCH_AB_B: b, BENCH_AB_A_NODE: aNode, BENCH_AB_B_NODE: bNode } = process.env;
+    // Two Node releases under one build need no second dist: A is then this checkout's too, unless named.
+    const nodes = { ...(aNode ? { A: aNode } : {}), ...(bNode ? { B: bNode } : {}) };
     config = {
-      a: distDir('BENCH_AB_A', process.env.BENCH_AB_A),
-      b: process.env.BENCH_AB_B ? distDir('BENCH_AB_B', process.env.BENCH_AB_B) : THIS_DIST,
+      a: a || Object.keys(nodes).length === 0 ? distDir('BENCH_AB_A', a) : THIS_DIST,
+      b: b ? distDir('BENCH_AB_B', b) : THIS_DIST,
+      nodes,
       rounds: envNumber('BENCH_AB_ROUNDS', 5),
       seconds: envNumber('BENCH_AB_SECONDS', 5),
       clientPriority: CLIENT_PRIORITY,

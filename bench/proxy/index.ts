@@ -26,7 +26,8 @@
  * (10, each phase), BENCH_PROXY_RATE (1000), BENCH_PROXY_WRK_CONNECTIONS (50), BENCH_PROXY_H2 ("10x10": clients x
  * streams), BENCH_PROXY_LATENCY_CONNECTIONS (16), BENCH_PROXY_QUIET (seconds to wait, at most, for the machine's other
  * work to drop under 0.25 vCPU before starting; 0), BENCH_PROXY_NODE_FLAGS (shoal-path.ts: node's flags for the
- * sidecars, the node-floor forwarders and the node-http proxies), BENCH_PROXY_CLIENT_PRIORITY (the fixed-rate
+ * sidecars, the node-floor forwarders and the node-http proxies), BENCH_PROXY_NODE (shoal-path.ts: the Node binary
+ * those hops run on), BENCH_PROXY_CLIENT_PRIORITY (the fixed-rate
  * client's SCHED_FIFO priority, 20; 0 runs it at normal priority). Everything it starts is stopped by PID, on error
  * and on SIGINT too.
  *
@@ -37,12 +38,12 @@
  * priority it ran at is in the result.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FixedRateResult } from './fixed-rate-client.js';
 import { checkTools, runH2load, runWrk } from './load-tools.js';
-import { buildOf, CpuTally, fixedRate, percentiles, stopOnInterrupt } from './measure.js';
+import { buildOf, CpuTally, fixedRate, machineOf, percentiles, stopOnInterrupt } from './measure.js';
 import {
   directPath,
   haproxyPath,
@@ -302,7 +303,7 @@ export async function benchProxy(): Promise<string> {
 
   const run: RunResult = {
     date: new Date().toISOString(),
-    machine: { cpus: availableParallelism(), node: process.version },
+    machine: machineOf(),
     settings: {
       seconds: SECONDS,
       rate: RATE,

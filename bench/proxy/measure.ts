@@ -6,11 +6,13 @@
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { FixedRateConfig, FixedRateResult } from './fixed-rate-client.js';
 import { killLoadTools } from './load-tools.js';
 import type { RunningPath } from './paths.js';
 import { machineBusySeconds, sampleTree, type Procs, type TreeSample } from './procs.js';
+import { nodeVersion } from './shoal-path.js';
 import type { Percentiles } from './report.js';
 
 const CLIENT_SCRIPT = fileURLToPath(new URL('./fixed-rate-client.js', import.meta.url));
@@ -165,4 +167,15 @@ export function stopOnInterrupt(procs: Procs, dir: string, log: (line: string) =
     process.off('SIGTERM', onSignal);
     process.off('exit', onExit);
   };
+}
+
+/** The machine a run measured on: its cores, the benchmark's Node, and the hops' Node when BENCH_PROXY_NODE differs. */
+export function machineOf(): { cpus: number; node: string; hopNode?: string } {
+  const hopNode = nodeVersion();
+  return { cpus: availableParallelism(), node: process.version, ...(hopNode !== process.version ? { hopNode } : {}) };
+}
+
+/** "v20.20.2", or "v20.20.2 (Node hops on v24.21.0)" when the hops ran on another release. */
+export function nodeLabel(machine: { node: string; hopNode?: string }): string {
+  return machine.hopNode === undefined ? machine.node : `${machine.node} (Node hops on ${machine.hopNode})`;
 }

@@ -15,6 +15,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Managed, Procs } from './procs.js';
+import { HOP_NODE } from './shoal-path.js';
 
 export const BODY =
   'shoal proxy benchmark backend: a constant 101-byte answer, the same on every path and every run.....\n';
@@ -141,7 +142,7 @@ export async function startNodeHops(
   try {
     for (const { name, routes } of specs) {
       const args = [...nodeFlags, script, ...routes.map((r) => routeArg(r.listen, r.target))];
-      const m = procs.spawn(name, process.execPath, args, join(dir, `${name}.log`));
+      const m = procs.spawn(name, HOP_NODE, args, join(dir, `${name}.log`));
       started.push(m);
       for (const r of routes) await waitForPort(r.listen.host, r.listen.port, 10_000, m);
       hops.push({ name, pids: () => procs.tree(m.pid) });

@@ -1,5 +1,6 @@
 /** The proxy benchmark's result types and its Markdown report (for docs/benchmarks.md). */
 import type { LoadRun } from './load-tools.js';
+import { nodeLabel } from './measure.js';
 
 export interface Percentiles {
   p50: number;
@@ -65,7 +66,8 @@ export interface PathResult {
 
 export interface RunResult {
   date: string;
-  machine: { cpus: number; node: string };
+  /** `hopNode`: the Node release the Node hops ran on (BENCH_PROXY_NODE), when it is not `node`. */
+  machine: { cpus: number; node: string; hopNode?: string };
   settings: {
     seconds: number;
     rate: number;
@@ -130,7 +132,7 @@ export function report(run: RunResult): string {
   const s = run.settings;
   const lines: string[] = [];
   lines.push(
-    `\`npm run bench proxy\` (measured ${run.date.slice(0, 10)}, ${run.machine.cpus} cores, Node ${run.machine.node}, ` +
+    `\`npm run bench proxy\` (measured ${run.date.slice(0, 10)}, ${run.machine.cpus} cores, Node ${nodeLabel(run.machine)}, ` +
       `Shoal at ${run.build.commit}${run.build.srcDirty ? ' with uncommitted changes in src/' : ''})`,
   );
   lines.push('');

@@ -16,16 +16,18 @@
  * The hops measured are S1 and S2; the control plane is idle during the load and is not counted.
  *
  * Environment: BENCH_PROXY_SHOAL_HOST (the Host header), BENCH_PROXY_SHOAL_ARGS (extra sidecar flags, space
- * separated, e.g. a log level once the sidecar has one), BENCH_PROXY_NODE_FLAGS (node's flags for the sidecars;
+ * separated, e.g. a log level once the sidecar has one), BENCH_PROXY_NODE (the Node binary that runs the sidecars;
+ * this process's own unless set), BENCH_PROXY_NODE_FLAGS (node's flags for the sidecars;
  * default `--max-semi-space-size=1`, what `shoal up` starts sidecars with: a 1 MB young generation instead of
  * 16 MB, which saves ~25 MB of RSS at no measured cost in throughput; set it to '' for Node's defaults). The
  * node-floor path's forwarders get the same flags.
  *
  * Which build runs: this checkout's CLI (SHOAL_BIN) unless the caller names another built `src/cli/main.js` (the
  * A/B suite, ab.ts, starts the path with an older build's dist); every process of the path (control plane, `shoal
- * apply`, both sidecars) then runs that build.
+ * apply`, both sidecars) then runs that build. The sidecars run on `hopNode` (HOP_NODE unless the caller names
+ * another Node binary), the control plane and `shoal apply` on the benchmark's own Node.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -45,6 +47,22 @@ const EXTRA_ARGS = (process.env.BENCH_PROXY_SHOAL_ARGS ?? '').split(' ').filter(
 export const NODE_FLAGS = (process.env.BENCH_PROXY_NODE_FLAGS ?? '--max-semi-space-size=1')
   .split(' ')
   .filter((a) => a !== '');
+/**
+ * The Node binary that runs the measured Node hops (the sidecars, the node-floor forwarders and the node-http
+ * proxies): BENCH_PROXY_NODE, or the benchmark's own. The control plane, `shoal apply` and the clients stay on the
+ * benchmark's Node, so a run can put the data plane on another Node release and change nothing else.
+ */
+export const HOP_NODE = process.env.BENCH_PROXY_NODE || process.execPath;
+
+/** The version (`node -v`) of the Node binary `node` (`HOP_NODE` unless given); throws, naming it, if it does not run. */
+export function nodeVersion(node: string = HOP_NODE): string {
+  if (node === process.execPath) return process.version;
+  try {
+    return execFileSync(node, ['-v'], { encoding: 'utf8', timeout: 10_000 }).trim();
+  } catch (err) {
+    throw new Error(`${node} is not a Node binary that runs: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
 
 function node(
   args: readonly string[],
@@ -101,6 +119,7 @@ export async function shoalPath(
   dir: string,
   backend: Backend,
   bin: string = SHOAL_BIN,
+  hopNode: string = HOP_NODE,
 ): Promise<RunningPath> {
   const dataDir = join(dir, 'shoal-control');
   mkdirSync(dataDir, { recursive: true });
@@ -148,7 +167,7 @@ spec:
     const sidecar = (name: string, ip: string, labels: string): Managed => {
       const m = procs.spawn(
         `shoal-sidecar-${name}`,
-        process.execPath,
+        hopNode,
         [
           ...NODE_FLAGS,
           bin,

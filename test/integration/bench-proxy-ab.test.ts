@@ -6,12 +6,13 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { abReport, compare, distDir, runAb, stat, summarize, THIS_DIST, type Turn } from '../../bench/proxy/ab.js';
 import { checkTools } from '../../bench/proxy/load-tools.js';
 import { isAlive } from '../../bench/proxy/procs.js';
+import { nodeVersion } from '../../bench/proxy/shoal-path.js';
 
 function turn(build: 'A' | 'B', round: number, rps: number, hop1: number, p99: number): Turn {
   return {
@@ -82,6 +83,11 @@ describe('bench proxy-ab: builds', () => {
     }
     assert.equal(distDir('BENCH_AB_B', THIS_DIST), THIS_DIST);
   });
+
+  test("a build's Node is named by its version, and one that does not run is refused by name", () => {
+    assert.equal(nodeVersion(process.execPath), process.version);
+    assert.throws(() => nodeVersion('/nonexistent/node'), /\/nonexistent\/node is not a Node binary that runs/);
+  });
 });
 
 const tools = checkTools();
@@ -89,39 +95,63 @@ const missing = (['nginx', 'wrk'] as const).filter((t) => !tools.found[t]);
 const skip = missing.length > 0 ? `${missing.join(' and ')} not installed (${tools.install})` : false;
 
 describe('bench proxy-ab: a short real run', { timeout: 180_000 }, () => {
-  test('A = B = this dist, 1 round of 1 s phases: both measured, nothing left running', { skip }, async () => {
-    const lines: string[] = [];
-    const run = await runAb({ a: THIS_DIST, b: THIS_DIST, rounds: 1, seconds: 1, clientPriority: 20 }, (l) =>
-      lines.push(l),
-    );
-    assert.deepEqual(run.problems, [], lines.join('\n'));
-    assert.deepEqual(
-      run.turns.map((t) => [t.round, t.build]),
-      [
-        [0, 'A'],
-        [0, 'B'],
-      ],
-    );
-    for (const t of run.turns) {
-      assert.ok(t.wrk.rps > 0, `${t.build}: wrk rps ${t.wrk.rps}`);
-      assert.equal(t.wrk.errors, 0);
-      for (const cpu of [t.wrk.cpuPer1000, t.fixedRate.cpuPer1000]) {
-        assert.equal(cpu.length, 2, `${t.build}: one figure per hop`);
-        for (const c of cpu) assert.ok(Number.isFinite(c) && c > 0, `${t.build}: CPU per 1000 requests ${c}`);
+  test(
+    'A = B = this dist, 1 round of 1 s phases: both measured, B on its own Node, nothing left running',
+    { skip },
+    async () => {
+      const lines: string[] = [];
+      // B's Node is a wrapper that notes each command line, then runs this Node: only B's sidecars may go through it.
+      const dir = mkdtempSync(join(tmpdir(), 'shoal-ab-node-'));
+      const wrapper = join(dir, 'node');
+      const calls = join(dir, 'calls');
+      writeFileSync(wrapper, `#!/bin/sh\necho "$*" >> '${calls}'\nexec '${process.execPath}' "$@"\n`, { mode: 0o755 });
+      const run = await runAb(
+        { a: THIS_DIST, b: THIS_DIST, rounds: 1, seconds: 1, clientPriority: 20, nodes: { B: wrapper } },
+        (l) => lines.push(l),
+      ).finally(() => undefined);
+      const started = readFileSync(calls, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '');
+      rmSync(dir, { recursive: true, force: true });
+      assert.deepEqual(
+        started
+          .filter((l) => l !== '-v')
+          .map((l) => / sidecar .*--workload (\S+)/.exec(l)?.[1])
+          .sort(),
+        ['backend', 'client'],
+        `the wrapper ran: ${started.join(' | ')}`,
+      );
+      assert.equal(run.builds.B.node, process.version);
+      assert.equal(run.builds.A.node, process.version);
+      assert.deepEqual(run.problems, [], lines.join('\n'));
+      assert.deepEqual(
+        run.turns.map((t) => [t.round, t.build]),
+        [
+          [0, 'A'],
+          [0, 'B'],
+        ],
+      );
+      for (const t of run.turns) {
+        assert.ok(t.wrk.rps > 0, `${t.build}: wrk rps ${t.wrk.rps}`);
+        assert.equal(t.wrk.errors, 0);
+        for (const cpu of [t.wrk.cpuPer1000, t.fixedRate.cpuPer1000]) {
+          assert.equal(cpu.length, 2, `${t.build}: one figure per hop`);
+          for (const c of cpu) assert.ok(Number.isFinite(c) && c > 0, `${t.build}: CPU per 1000 requests ${c}`);
+        }
+        assert.ok(t.fixedRate.ok > 0);
+        assert.ok(Number.isFinite(t.fixedRate.p50) && Number.isFinite(t.fixedRate.p99));
       }
-      assert.ok(t.fixedRate.ok > 0);
-      assert.ok(Number.isFinite(t.fixedRate.p50) && Number.isFinite(t.fixedRate.p99));
-    }
-    assert.equal(run.summary.wrkRps.a.n, 1);
-    assert.equal(run.summary.wrkRps.b.n, 1);
-    assert.equal(run.builds.A.dist, THIS_DIST);
-    // Backend (nginx master + worker), then per turn a control plane, two sidecars and a fixed-rate client.
-    assert.ok(run.pids.length >= 2 + 2 * 4, `pids: ${run.pids.join(' ')}`);
-    assert.deepEqual(
-      run.pids.filter((p) => isAlive(p)),
-      [],
-    );
-    const report = abReport(run);
-    assert.match(report, /\| wrk -t1 -c50: rps \| \d+ \(\d+-\d+\) \| \d+ \(\d+-\d+\) \| [\d.]+ \|/);
-  });
+      assert.equal(run.summary.wrkRps.a.n, 1);
+      assert.equal(run.summary.wrkRps.b.n, 1);
+      assert.equal(run.builds.A.dist, THIS_DIST);
+      // Backend (nginx master + worker), then per turn a control plane, two sidecars and a fixed-rate client.
+      assert.ok(run.pids.length >= 2 + 2 * 4, `pids: ${run.pids.join(' ')}`);
+      assert.deepEqual(
+        run.pids.filter((p) => isAlive(p)),
+        [],
+      );
+      const report = abReport(run);
+      assert.match(report, /\| wrk -t1 -c50: rps \| \d+ \(\d+-\d+\) \| \d+ \(\d+-\d+\) \| [\d.]+ \|/);
+    },
+  );
 });
