@@ -6,7 +6,8 @@
  *
  * Wire behaviour follows the compat layer's: the response's HEADERS go out at writeHead (with `date` added when
  * absent), and the response always waits for trailers, so that trailers added while the body streams (gRPC's
- * status) are sent after it; a response without trailers ends with an empty trailing HEADERS frame.
+ * status) are sent after it; a response without trailers ends with an empty DATA frame carrying END_STREAM (node:http2
+ * sends no empty HEADERS frame).
  */
 import type { OutgoingHttpHeaders } from 'node:http';
 import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
