@@ -7,6 +7,7 @@ import { errorMessage } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { parseUpstream, type Upstream } from '../control/dns/forwarder.js';
 import { parseLogFormat, parsePort } from './flags.js';
+import { onShutdown } from './shutdown.js';
 
 function parseDnsTtl(value: string): number {
   const n = Number(value);
@@ -77,28 +78,13 @@ export function registerControl(program: Command): void {
         logger,
       });
       // Handlers first: whoever reads the ready line may signal at once.
-      let stopping = false;
       let started: Promise<unknown> = Promise.resolve();
-      const shutdown = (signal: string): void => {
-        if (stopping) return;
-        stopping = true;
+      const shutdown = onShutdown(logger, async (signal) => {
         logger.info({ signal }, 'draining');
-        started
-          .catch(() => undefined)
-          .then(() => cp.stop())
-          .then(
-            () => {
-              logger.info('stopped');
-              process.exit(0);
-            },
-            (err: unknown) => {
-              logger.error({ err: errorMessage(err) }, 'error while stopping');
-              process.exit(1);
-            },
-          );
-      };
-      process.on('SIGTERM', () => shutdown('SIGTERM'));
-      process.on('SIGINT', () => shutdown('SIGINT'));
+        await started.catch(() => undefined);
+        await cp.stop();
+        logger.info('stopped');
+      });
 
       let addresses;
       try {
@@ -109,7 +95,7 @@ export function registerControl(program: Command): void {
         await cp.stop().catch(() => undefined);
         process.exit(2);
       }
-      if (stopping) return;
+      if (shutdown.stopping) return;
       writeClientConfig({ server: addresses.http.url, token: cp.adminToken });
       logger.info(
         {

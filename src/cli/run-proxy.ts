@@ -10,6 +10,7 @@ import type { BoundListener } from '../proxy/listener/listener-manager.js';
 import type { Sidecar } from '../proxy/sidecar.js';
 import { parseControlAddresses } from '../proxy/xds-client/node.js';
 import { parseLogFormat, parsePort, parsePositiveSeconds, parseSeconds, parseXdsMode } from './flags.js';
+import { onShutdown } from './shutdown.js';
 
 /** The flags `shoal sidecar` and `shoal gateway` share after their own: shutdown, limits, xDS and logging. */
 export function proxyOptions(command: Command): void {
@@ -60,22 +61,11 @@ export async function runProxy(
   logger: Logger,
   describe: (listener: BoundListener) => string,
 ): Promise<void> {
-  let exiting = false;
-  const shutdown = (reason: string): void => {
-    if (exiting) return;
-    exiting = true;
+  const shutdown = onShutdown(logger, (reason) => {
     logger.info({ reason }, 'shutting down');
-    proxy.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err: errorMessage(err) }, 'error while stopping');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  proxy.onQuit(() => shutdown('quitquitquit'));
+    return proxy.stop();
+  });
+  proxy.onQuit(() => shutdown.trigger('quitquitquit'));
   let addresses;
   try {
     addresses = await proxy.start();
@@ -87,6 +77,6 @@ export async function runProxy(
     `shoal ${command}: admin ${addresses.admin ?? '-'} health ${addresses.health ?? '-'} stats ${addresses.stats ?? '-'}\n`,
   );
   await proxy.whenReady();
-  if (exiting) return;
+  if (shutdown.stopping) return;
   process.stdout.write(`shoal ${command}: ready ${[...proxy.listeners.listeners()].map(describe).join(' ')}\n`);
 }

@@ -10,6 +10,7 @@ import { ShoalError, errorMessage } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import type { RunnerOptions } from '../runner/runner.js';
 import { parseLogFormat, parsePort } from './flags.js';
+import { onShutdown } from './shutdown.js';
 
 /** The runner's own options as flags, plus the files and the log format (the rest is filled in by the command). */
 type UpFlags = Omit<RunnerOptions, 'paths' | 'logger' | 'out' | 'tty' | 'writeClientConfig'> & {
@@ -55,11 +56,17 @@ export function registerUp(program: Command): void {
         tty: process.stdout.isTTY,
         writeClientConfig: (config) => writeClientConfig(config),
       });
-      let signals = 0;
       let started: Promise<void> = Promise.resolve();
-      const shutdown = (signal: string): void => {
-        signals++;
-        if (signals > 1) {
+      onShutdown(
+        logger,
+        async (signal) => {
+          logger.info({ signal }, 'stopping: gateways, apps, sidecars, then the control plane');
+          process.stdout.write(`shoal up: stopping (${signal})\n`);
+          await started.catch(() => undefined);
+          await runner.stop();
+          process.stdout.write('shoal up: stopped\n');
+        },
+        (signal) => {
           logger.warn({ signal }, 'second signal: killing every process at once');
           for (const pid of runner.pids()) {
             try {
@@ -69,25 +76,8 @@ export function registerUp(program: Command): void {
             }
           }
           process.exit(130);
-        }
-        logger.info({ signal }, 'stopping: gateways, apps, sidecars, then the control plane');
-        process.stdout.write(`shoal up: stopping (${signal})\n`);
-        started
-          .catch(() => undefined)
-          .then(() => runner.stop())
-          .then(
-            () => {
-              process.stdout.write('shoal up: stopped\n');
-              process.exit(0);
-            },
-            (err: unknown) => {
-              logger.error({ err: errorMessage(err) }, 'error while stopping');
-              process.exit(1);
-            },
-          );
-      };
-      process.on('SIGTERM', () => shutdown('SIGTERM'));
-      process.on('SIGINT', () => shutdown('SIGINT'));
+        },
+      );
       try {
         started = runner.start();
         await started;
