@@ -182,14 +182,17 @@ test('the Gateway gets its own shoal gateway; the summary names its ingress URL,
 test("a request through one pod's sidecar reaches another service by its mesh name", async () => {
   const [client] = await readyPods('app=client', 1);
   const echoNames = (await readyPods('app=echo', 2)).map((p) => p.metadata.name).sort();
+  // A pod the API reports Ready reaches the client's sidecar with the next endpoint push, and a new instance is to
+  // get traffic within 2 s of ready (issue 4): so requests go on (at least 8) until both pods answered or 2 s passed.
   const seen = new Set<string>();
-  for (let i = 0; i < 8; i++) {
+  const deadline = Date.now() + 2000;
+  for (let i = 0; i < 8 || (seen.size < echoNames.length && Date.now() < deadline); i++) {
     const r = await send(`http://${client!.status.podIP}:9000/call?url=${encodeURIComponent('http://echo/')}`);
     const answer = JSON.parse(r.text) as { status: number; body: string };
     assert.equal(answer.status, 200, answer.body);
     seen.add((JSON.parse(answer.body) as { pod: string }).pod);
   }
-  assert.deepEqual([...seen].sort(), echoNames, 'both echo pods answer');
+  assert.deepEqual([...seen].sort(), echoNames, 'both echo pods answer within 2 s of being ready');
 });
 
 test('shoal logs prints a pod, a deployment and a sidecar log, and follows', async () => {
