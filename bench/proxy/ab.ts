@@ -7,25 +7,25 @@
  * median(B) / median(A).
  *
  * A build is a dist directory (a built tree with `src/cli/main.js`): BENCH_AB_A (required) and BENCH_AB_B (this
- * checkout's dist unless set), and the Node binary its sidecars run on: BENCH_AB_A_NODE and BENCH_AB_B_NODE (by
- * default BENCH_PROXY_NODE, else this process's Node). When either Node is named, BENCH_AB_A defaults to this
- * checkout's dist too, so one build can be measured on two Node releases. Each turn starts the Shoal path anew with that build's CLI (shoal-path.ts: control
- * plane, `shoal apply`, two sidecars), runs a 2 s wrk warm-up, then wrk -t1 -c50 for BENCH_AB_SECONDS (5), then
- * BENCH_AB_SECONDS at 1,000 rps from the fixed-rate client (after 1 s at that rate; under SCHED_FIFO where allowed,
- * BENCH_PROXY_CLIENT_PRIORITY as in index.ts), sampling both hops' CPU from /proc over each measured window, and stops
- * the path by PID. BENCH_AB_ROUNDS (5) rounds of two turns. The load tools, the fixed-rate client and the backend (one
- * nginx for the whole run, paths.ts) are this checkout's for both builds: only the sidecars and their control plane
- * differ. Markdown on stdout, JSON in bench/results/proxy/ (gitignored).
+ * checkout's dist unless set), and the Node binary its sidecars run on: BENCH_AB_A_NODE and BENCH_AB_B_NODE (by default
+ * BENCH_PROXY_NODE, else this process's Node). When either Node is named, BENCH_AB_A defaults to this checkout's dist
+ * too, so one build can be measured on two Node releases. Each turn starts the Shoal path anew with that build's CLI
+ * (shoal-path.ts: control plane, `shoal apply`, two sidecars), runs a 2 s wrk warm-up, then wrk -t1 -c50 for
+ * BENCH_AB_SECONDS (5), then BENCH_AB_SECONDS at 1,000 rps from the fixed-rate client (after 1 s at that rate; under
+ * SCHED_FIFO where allowed, BENCH_PROXY_CLIENT_PRIORITY as in index.ts), sampling both hops' CPU from /proc over each
+ * measured window, and stops the path by PID. BENCH_AB_ROUNDS (5) rounds of two turns. The load tools, the fixed-rate
+ * client and the backend (one nginx for the whole run, paths.ts) are this checkout's for both builds: only the sidecars
+ * and their control plane differ. Markdown on stdout, JSON in bench/results/proxy/ (gitignored).
  *
- * Bounded: every phase has its own time limit, and no turn starts once the run is past its budget. Everything it
- * starts is stopped by PID, on error and on SIGINT too; a build that fails a turn is left out of the later rounds.
+ * Bounded: every phase has its own time limit, and no turn starts once the run is past its budget. Everything it starts
+ * is stopped by PID, on error and on SIGINT too; a build that fails a turn is left out of the later rounds.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkTools, runWrk } from './load-tools.js';
-import { buildOf, CpuTally, fixedRate, machineOf, nodeLabel, percentiles, stopOnInterrupt } from './measure.js';
+import { buildOf, CpuTally, fixedRate, machineOf, percentiles, stopOnInterrupt } from './measure.js';
 import { startBackend, type Endpoint } from './paths.js';
 import { CLIENT_PRIORITY, clientPriority, machineLoad, Procs, sampleTree, type Managed } from './procs.js';
 import {
@@ -99,8 +99,8 @@ export interface Compared {
 
 export interface AbResult {
   date: string;
-  /** `hopNode`: the Node release the Node hops ran on (BENCH_PROXY_NODE), when it is not `node`. */
-  machine: { cpus: number; node: string; hopNode?: string };
+  /** The benchmark's own Node; each build's sidecars' Node is in `builds`. */
+  machine: { cpus: number; node: string };
   settings: {
     rounds: number;
     seconds: number;
@@ -313,7 +313,7 @@ export async function runAb(config: AbConfig, log: (line: string) => void): Prom
 
   return {
     date: new Date().toISOString(),
-    machine: machineOf(),
+    machine: machineOf(false),
     settings: {
       rounds: config.rounds,
       seconds: config.seconds,
@@ -350,7 +350,7 @@ export function abReport(run: AbResult): string {
   };
   const lines: string[] = [];
   lines.push(
-    `\`npm run bench proxy-ab\` (measured ${run.date.slice(0, 10)}, ${run.machine.cpus} cores, Node ${nodeLabel(run.machine)}): ` +
+    `\`npm run bench proxy-ab\` (measured ${run.date.slice(0, 10)}, ${run.machine.cpus} cores, Node ${run.machine.node}): ` +
       `${build('A')}, ${build('B')}.`,
   );
   lines.push('');

@@ -22,14 +22,13 @@
  * per 1,000 rps); RSS, RssAnon and PSS. Markdown on stdout, JSON (with the tools' raw output) in bench/results/proxy/
  * (gitignored).
  *
- * Knobs (environment): BENCH_PROXY_PATHS ("direct,nginx,haproxy,node-floor,node-http,shoal"), BENCH_PROXY_SECONDS
- * (10, each phase), BENCH_PROXY_RATE (1000), BENCH_PROXY_WRK_CONNECTIONS (50), BENCH_PROXY_H2 ("10x10": clients x
- * streams), BENCH_PROXY_LATENCY_CONNECTIONS (16), BENCH_PROXY_QUIET (seconds to wait, at most, for the machine's other
- * work to drop under 0.25 vCPU before starting; 0), BENCH_PROXY_NODE_FLAGS (shoal-path.ts: node's flags for the
- * sidecars, the node-floor forwarders and the node-http proxies), BENCH_PROXY_NODE (shoal-path.ts: the Node binary
- * those hops run on), BENCH_PROXY_CLIENT_PRIORITY (the fixed-rate
- * client's SCHED_FIFO priority, 20; 0 runs it at normal priority). Everything it starts is stopped by PID, on error
- * and on SIGINT too.
+ * Knobs (environment): BENCH_PROXY_PATHS ("direct,nginx,haproxy,node-floor,node-http,shoal"), BENCH_PROXY_SECONDS (10,
+ * each phase), BENCH_PROXY_RATE (1000), BENCH_PROXY_WRK_CONNECTIONS (50), BENCH_PROXY_H2 ("10x10": clients x streams),
+ * BENCH_PROXY_LATENCY_CONNECTIONS (16), BENCH_PROXY_QUIET (seconds to wait, at most, for the machine's other work to
+ * drop under 0.25 vCPU before starting; 0), BENCH_PROXY_NODE_FLAGS (shoal-path.ts: node's flags for the sidecars, the
+ * node-floor forwarders and the node-http proxies), BENCH_PROXY_NODE (shoal-path.ts: the Node binary those hops run
+ * on), BENCH_PROXY_CLIENT_PRIORITY (the fixed-rate client's SCHED_FIFO priority, 20; 0 runs it at normal priority).
+ * Everything it starts is stopped by PID, on error and on SIGINT too.
  *
  * The fixed-rate client runs under SCHED_FIFO (`chrt`) where the user may raise priorities (root, CAP_SYS_NICE): at
  * normal priority, on 2 cores shared with both hops and the backend, its own sends fell 0.4-0.9 ms behind schedule

@@ -169,10 +169,14 @@ export function stopOnInterrupt(procs: Procs, dir: string, log: (line: string) =
   };
 }
 
-/** The machine a run measured on: its cores, the benchmark's Node, and the hops' Node when BENCH_PROXY_NODE differs. */
-export function machineOf(): { cpus: number; node: string; hopNode?: string } {
-  const hopNode = nodeVersion();
-  return { cpus: availableParallelism(), node: process.version, ...(hopNode !== process.version ? { hopNode } : {}) };
+/**
+ * The machine a run measured on: its cores, the benchmark's Node and, with `withHopNode`, the hops' Node when
+ * BENCH_PROXY_NODE makes it another release (proxy-ab names each build's Node instead).
+ */
+export function machineOf(withHopNode = true): { cpus: number; node: string; hopNode?: string } {
+  const machine = { cpus: availableParallelism(), node: process.version };
+  const hopNode = withHopNode ? nodeVersion() : process.version;
+  return hopNode === process.version ? machine : { ...machine, hopNode };
 }
 
 /** "v20.20.2", or "v20.20.2 (Node hops on v24.21.0)" when the hops ran on another release. */

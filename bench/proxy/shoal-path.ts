@@ -15,12 +15,11 @@
  * The load goes to 127.1.254.1:15001 with that Host (h2c too: the outbound listener sniffs the HTTP/2 preface).
  * The hops measured are S1 and S2; the control plane is idle during the load and is not counted.
  *
- * Environment: BENCH_PROXY_SHOAL_HOST (the Host header), BENCH_PROXY_SHOAL_ARGS (extra sidecar flags, space
- * separated, e.g. a log level once the sidecar has one), BENCH_PROXY_NODE (the Node binary that runs the sidecars;
- * this process's own unless set), BENCH_PROXY_NODE_FLAGS (node's flags for the sidecars;
- * default `--max-semi-space-size=1`, what `shoal up` starts sidecars with: a 1 MB young generation instead of
- * 16 MB, which saves ~25 MB of RSS at no measured cost in throughput; set it to '' for Node's defaults). The
- * node-floor path's forwarders get the same flags.
+ * Environment: BENCH_PROXY_SHOAL_HOST (the Host header), BENCH_PROXY_SHOAL_ARGS (extra sidecar flags, space separated,
+ * e.g. a log level once the sidecar has one), BENCH_PROXY_NODE (the Node binary that runs the sidecars; this process's
+ * own unless set), BENCH_PROXY_NODE_FLAGS (node's flags for the sidecars; default `--max-semi-space-size=1`, what
+ * `shoal up` starts sidecars with: a 1 MB young generation instead of 16 MB, which saves ~25 MB of RSS at no measured
+ * cost in throughput; set it to '' for Node's defaults). The node-floor path's forwarders get the same flags.
  *
  * Which build runs: this checkout's CLI (SHOAL_BIN) unless the caller names another built `src/cli/main.js` (the
  * A/B suite, ab.ts, starts the path with an older build's dist); every process of the path (control plane, `shoal
